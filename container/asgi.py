@@ -1,0 +1,86 @@
+"""The ASGI application: thin glue between the HTTP server and the Gateway.
+
+It reads the body up to the limit (413 beyond it), answers 429 with
+Retry-After when more requests are in flight than it may take (Snowflake backs
+off and retries), and writes the Gateway's Reply.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Awaitable, Callable
+
+from .errors import PayloadTooLarge, TooManyRequests
+from .gateway import Gateway
+from .responses import Reply
+
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+class EchoServerApp:
+    """ASGI 3 app serving a FunctionApp through a Gateway."""
+
+    def __init__(self, gateway: Gateway, max_body_bytes: int, max_in_flight: int) -> None:
+        self.gateway = gateway
+        self.max_body_bytes = max_body_bytes
+        self.max_in_flight = max_in_flight
+        self.in_flight = 0
+
+    async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self._http(scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def _http(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
+        if self.in_flight >= self.max_in_flight:
+            busy = TooManyRequests("the server is busy; retry shortly", {"Retry-After": "1"})
+            await _write(send, self.gateway.reject(busy))
+            return
+        self.in_flight += 1
+        try:
+            body = await self._read_body(scope, receive)
+            if body is None:  # the client went away mid-body: nothing to answer
+                return
+            reply = self.gateway.reject(body) if isinstance(body, PayloadTooLarge) else await self.gateway.handle(scope, body)
+            await _write(send, reply)
+        finally:
+            self.in_flight -= 1
+
+    async def _read_body(self, scope: dict[str, Any], receive: Receive) -> bytes | PayloadTooLarge | None:
+        limit = self.max_body_bytes
+        too_large = PayloadTooLarge(f"the body is over the limit of {limit:,} bytes")
+        for name, value in scope["headers"]:
+            if name == b"content-length" and value.isdigit() and int(value) > limit:
+                return too_large
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return None
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                return too_large
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                self.gateway.invoker.shutdown()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+async def _write(send: Send, reply: Reply) -> None:
+    headers = reply.headers + [(b"content-length", str(len(reply.body)).encode())]
+    await send({"type": "http.response.start", "status": reply.status, "headers": headers})
+    await send({"type": "http.response.body", "body": reply.body})

@@ -1,0 +1,53 @@
+"""One request through the FunctionApp: match, convert, invoke, convert back."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any, Mapping
+
+from .errors import HttpError
+from .invocation import Invoker
+from .requests import RequestConverter
+from .responses import Reply, ResponseWriter
+from .routing import RouteTable
+
+logger = logging.getLogger("container.gateway")
+
+
+class Gateway:
+    """Turns a request into the Reply its function gives, or into a JSON error.
+
+    Client mistakes (unknown path, wrong method, bad encoding) are 4xx; a
+    function that raises gives a 500 whose body carries only an error id, the
+    same id being logged with the traceback.
+    """
+
+    def __init__(
+        self,
+        routes: RouteTable,
+        converter: RequestConverter,
+        invoker: Invoker,
+        writer: ResponseWriter | None = None,
+    ) -> None:
+        self.routes = routes
+        self.converter = converter
+        self.invoker = invoker
+        self.writer = writer or ResponseWriter()
+
+    async def handle(self, scope: Mapping[str, Any], body: bytes) -> Reply:
+        try:
+            route, params = self.routes.match(scope["method"], scope["path"])
+            request = self.converter.convert(scope, body, params)
+        except HttpError as error:
+            return self.reject(error)
+        try:
+            returned = await self.invoker.invoke(route, request)
+            return self.writer.from_function(returned)
+        except Exception:
+            error_id = uuid.uuid4().hex
+            logger.exception("function %s failed (error id %s)", route.function_name, error_id)
+            return self.writer.error(500, "the function failed; see the server log", error_id=error_id)
+
+    def reject(self, error: HttpError) -> Reply:
+        return self.writer.error(error.status, error.message, error.headers)

@@ -1,0 +1,189 @@
+"""Calling a function as the Azure Functions Python worker does.
+
+Per invocation the worker builds a Context, runs the app-level then the
+function-level pre hooks, calls the function (sync ones in a thread pool, async
+ones on the event loop), then the function-level and app-level post hooks. When
+the function raises, no post hook runs. A hook that raises is logged with its
+traceback on the logger the worker gives it and swallowed. Hooks run only while
+`PYTHON_ENABLE_WORKER_EXTENSIONS` is true, read on every call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable, Mapping
+
+import azure.functions as func
+from azure.functions import ExtensionMeta
+
+from .routing import Route
+
+ENABLE_FLAG = "PYTHON_ENABLE_WORKER_EXTENSIONS"
+THREAD_COUNT_SETTING = "PYTHON_THREADPOOL_THREAD_COUNT"
+SYSTEM_LOG_PREFIX = "azure_functions_worker"
+_TRUE_WORDS = frozenset({"1", "true", "t", "yes", "y"})
+
+APP_POST_FUNCTION_LOAD = "post_function_load_app_level"
+FUNC_POST_FUNCTION_LOAD = "post_function_load"
+APP_PRE = "pre_invocation_app_level"
+FUNC_PRE = "pre_invocation"
+FUNC_POST = "post_invocation"
+APP_POST = "post_invocation_app_level"
+
+worker_logger = logging.getLogger(SYSTEM_LOG_PREFIX)
+
+
+def extensions_enabled(environ: Mapping[str, str] = os.environ) -> bool:
+    return environ.get(ENABLE_FLAG, "").strip().lower() in _TRUE_WORDS
+
+
+class _NoTrace(func._abc.TraceContext):
+    """No distributed trace: nothing upstream of us started one."""
+
+    trace_parent = ""
+    trace_state = ""
+    attributes: dict[str, str] = {}
+
+
+class _FirstTry(func._abc.RetryContext):
+    retry_count = 0
+    max_retry_count = 0
+    exception = None
+
+
+class InvocationContext(func.Context):
+    """The `azure.functions.Context` a function and its extension hooks receive."""
+
+    _trace = _NoTrace()
+    _retry = _FirstTry()
+    _local = threading.local()
+
+    def __init__(self, function_name: str, function_directory: str, invocation_id: str) -> None:
+        self._function_name = function_name
+        self._function_directory = function_directory
+        self._invocation_id = invocation_id
+
+    @property
+    def invocation_id(self) -> str:
+        return self._invocation_id
+
+    @property
+    def function_name(self) -> str:
+        return self._function_name
+
+    @property
+    def function_directory(self) -> str:
+        return self._function_directory
+
+    @property
+    def thread_local_storage(self) -> threading.local:  # type: ignore[override]
+        return self._local
+
+    @property
+    def trace_context(self) -> func._abc.TraceContext:
+        return self._trace
+
+    @property
+    def retry_context(self) -> func._abc.RetryContext:
+        return self._retry
+
+
+class ExtensionHooks:
+    """Runs the registered worker extensions' hooks with the worker's rules."""
+
+    def __init__(self, is_enabled: Callable[[], bool] = extensions_enabled) -> None:
+        self.is_enabled = is_enabled
+        self._loggers: dict[str, logging.Logger] = {}
+
+    def function_loaded(self, function_name: str, function_directory: str) -> None:
+        if not self.is_enabled():
+            return
+        for hooks, name in (
+            (ExtensionMeta.get_function_hooks(function_name), FUNC_POST_FUNCTION_LOAD),
+            (ExtensionMeta.get_application_hooks(), APP_POST_FUNCTION_LOAD),
+        ):
+            for hook in getattr(hooks, name, None) or ():
+                try:
+                    hook.ext_impl(function_name, function_directory)
+                except Exception as error:  # the worker logs and goes on
+                    worker_logger.error(error, exc_info=True)
+
+    def run(self, hook_name: str, context: func.Context, args: dict[str, Any], returned: Any = None) -> None:
+        if not self.is_enabled():
+            return
+        function_hooks = ExtensionMeta.get_function_hooks(context.function_name)
+        self._run_each(function_hooks, hook_name, context, args, returned)
+        self._run_each(ExtensionMeta.get_application_hooks(), hook_name, context, args, returned)
+
+    def _run_each(self, hooks: Any, hook_name: str, context: func.Context, args: dict[str, Any], returned: Any) -> None:
+        for hook in getattr(hooks, hook_name, None) or ():
+            logger = self._logger(hook.ext_name)
+            try:
+                if hook_name in (APP_PRE, FUNC_PRE):
+                    hook.ext_impl(logger, context, args)
+                else:
+                    hook.ext_impl(logger, context, args, returned)
+            except Exception as error:
+                logger.error(error, exc_info=True)
+
+    def _logger(self, extension_name: str) -> logging.Logger:
+        logger = self._loggers.get(extension_name)
+        if logger is None:
+            logger = logging.getLogger(f"{SYSTEM_LOG_PREFIX}.extension.{extension_name}")
+            self._loggers[extension_name] = logger
+        return logger
+
+
+class Invoker:
+    """Calls a route's function wrapped in the extension hooks, as the worker does."""
+
+    def __init__(
+        self,
+        function_directory: str,
+        hooks: ExtensionHooks | None = None,
+        new_invocation_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+        max_threads: int | None = None,
+    ) -> None:
+        self.function_directory = function_directory
+        self.hooks = hooks or ExtensionHooks()
+        self.new_invocation_id = new_invocation_id
+        if max_threads is None:
+            configured = os.environ.get(THREAD_COUNT_SETTING, "").strip()
+            max_threads = int(configured) if configured.isdigit() and int(configured) > 0 else None
+        self._pool = ThreadPoolExecutor(max_workers=max_threads, thread_name_prefix="function")
+
+    def load(self, routes: list[Route]) -> None:
+        """The worker's function-load step: `post_function_load*` once per function."""
+        for route in routes:
+            self.hooks.function_loaded(route.function_name, self.function_directory)
+
+    async def invoke(self, route: Route, request: func.HttpRequest) -> Any:
+        context = InvocationContext(route.function_name, self.function_directory, self.new_invocation_id())
+        args: dict[str, Any] = {route.trigger_arg: request}
+        if route.wants_context:
+            args["context"] = context
+        if route.is_async:
+            self.hooks.run(APP_PRE, context, args)
+            self.hooks.run(FUNC_PRE, context, args)
+            returned = await route.user_function(**args)
+            self.hooks.run(FUNC_POST, context, args, returned)
+            self.hooks.run(APP_POST, context, args, returned)
+            return returned
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, self._call_sync, route.user_function, context, args)
+
+    def _call_sync(self, function: Callable[..., Any], context: func.Context, args: dict[str, Any]) -> Any:
+        self.hooks.run(APP_PRE, context, args)
+        self.hooks.run(FUNC_PRE, context, args)
+        returned = function(**args)
+        self.hooks.run(FUNC_POST, context, args, returned)
+        self.hooks.run(APP_POST, context, args, returned)
+        return returned
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=True)

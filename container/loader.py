@@ -1,0 +1,44 @@
+"""Importing the FunctionApp and wiring the ASGI app around it."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+
+import azure.functions as func
+
+from .asgi import EchoServerApp
+from .gateway import Gateway
+from .invocation import Invoker
+from .requests import RequestConverter
+from .routing import RouteTable, route_prefix_from_host_json
+from .settings import ServerSettings
+
+
+def load_function_app(reference: str) -> tuple[func.FunctionApp, Path]:
+    """Import `module:attribute` (as the worker imports function_app.py) and its script root."""
+    module_name, _, attribute = reference.partition(":")
+    if str(Path.cwd()) not in sys.path:
+        sys.path.insert(0, str(Path.cwd()))
+    module = importlib.import_module(module_name)
+    app = getattr(module, attribute or "app")
+    if not isinstance(app, func.FunctionApp):
+        raise TypeError(f"{reference} is {type(app).__name__}, not an azure.functions.FunctionApp")
+    return app, Path(module.__file__ or ".").resolve().parent
+
+
+def build_app(settings: ServerSettings, app: func.FunctionApp | None = None, script_root: Path | None = None) -> EchoServerApp:
+    if app is None:
+        app, script_root = load_function_app(settings.app)
+    script_root = script_root or Path.cwd()
+    routes = RouteTable.from_function_app(app, route_prefix_from_host_json(script_root))
+    invoker = Invoker(str(script_root))
+    invoker.load(routes.routes)
+    gateway = Gateway(routes, RequestConverter(settings.max_body_bytes), invoker)
+    return EchoServerApp(gateway, settings.max_body_bytes, settings.max_in_flight)
+
+
+def create_app() -> EchoServerApp:
+    """The factory uvicorn calls in each worker process."""
+    return build_app(ServerSettings.from_environ())

@@ -1,0 +1,75 @@
+"""Server settings from the environment, validated once at start-up."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Mapping
+
+
+class SettingsError(ValueError):
+    """An environment variable has a value the server cannot use."""
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    app: str = "function_app:app"
+    workers: int = 1
+    max_body_bytes: int = 16 * 1024 * 1024
+    max_in_flight: int = 256
+    keep_alive_seconds: int = 5
+    graceful_timeout_seconds: int = 20
+    access_log: bool = True
+    log_level: str = "info"
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] = os.environ) -> "ServerSettings":
+        return cls(
+            host=environ.get("SERVER_HOST") or cls.host,
+            port=_integer(environ, "SERVER_PORT", cls.port, low=0, high=65535),
+            app=environ.get("FUNCTION_APP") or cls.app,
+            workers=_integer(environ, "WEB_CONCURRENCY", default_workers(), low=1),
+            max_body_bytes=_integer(environ, "SERVER_MAX_BODY_BYTES", cls.max_body_bytes, low=1),
+            max_in_flight=_integer(environ, "SERVER_MAX_IN_FLIGHT", cls.max_in_flight, low=1),
+            keep_alive_seconds=_integer(environ, "SERVER_KEEP_ALIVE_SECONDS", cls.keep_alive_seconds, low=1),
+            graceful_timeout_seconds=_integer(
+                environ, "SERVER_GRACEFUL_TIMEOUT_SECONDS", cls.graceful_timeout_seconds, low=1, high=28
+            ),
+            access_log=_boolean(environ, "SERVER_ACCESS_LOG", cls.access_log),
+            log_level=(environ.get("SERVER_LOG_LEVEL") or cls.log_level).lower(),
+        )
+
+
+def default_workers() -> int:
+    """One process per CPU this process may use (the scheduler affinity, not the host's count)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def _integer(environ: Mapping[str, str], name: str, default: int, low: int, high: int | None = None) -> int:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
+    if value < low or (high is not None and value > high):
+        bound = f"from {low} to {high}" if high is not None else f"at least {low}"
+        raise SettingsError(f"{name} must be {bound}, not {value}")
+    return value
+
+
+def _boolean(environ: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name} must be true or false, not {raw!r}")

@@ -1,0 +1,27 @@
+"""Settings read from the environment (Azure app settings, container env)."""
+
+from __future__ import annotations
+
+import os
+
+DEFAULT_CHARACTER_NAME = "I"
+DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
+
+
+def character_name() -> str:
+    """Who says the echoed text; read per call so app-setting changes apply."""
+    return os.environ.get("CHARACTER_NAME") or DEFAULT_CHARACTER_NAME
+
+
+def max_body_bytes() -> int:
+    """The largest request body the handlers accept (`ECHO_MAX_BODY_BYTES`)."""
+    raw = os.environ.get("ECHO_MAX_BODY_BYTES")
+    if not raw:
+        return DEFAULT_MAX_BODY_BYTES
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"ECHO_MAX_BODY_BYTES must be a whole number of bytes, not {raw!r}") from None
+    if value <= 0:
+        raise ValueError("ECHO_MAX_BODY_BYTES must be positive")
+    return value
