@@ -1,38 +1,44 @@
 """Uvicorn, configured from the environment, serving the FunctionApp.
 
 Uvicorn: a widely used, well-kept ASGI server with a C HTTP parser (httptools)
-and event loop (uvloop), several worker processes, keep-alive and a graceful
-shutdown on SIGTERM that lets in-flight requests finish.
+and event loop (uvloop), keep-alive, and a graceful shutdown on SIGTERM that lets
+in-flight requests finish. With `WEB_CONCURRENCY` > 1, `supervisor` runs one
+uvicorn server per worker process on a shared socket.
 """
 
 from __future__ import annotations
 
-import logging
+import asyncio
+import signal
+import socket
 import sys
+from types import FrameType
 
 import uvicorn
 
+from .logs import log_config
 from .settings import ServerSettings, SettingsError
+from .supervisor import Supervisor
 
 
-def log_config(settings: ServerSettings) -> dict:
-    """Every log line to stdout, where Snowpark Container Services reads them."""
-    stream = {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": "plain"}
-    return {
-        "version": 1,
-        "disable_existing_loggers": False,
-        "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-        "handlers": {"stdout": stream},
-        "root": {"handlers": ["stdout"], "level": settings.log_level.upper()},
-        "loggers": {
-            "uvicorn": {"level": settings.log_level.upper()},
-            "uvicorn.access": {"level": "INFO" if settings.access_log else "WARNING"},
-        },
-    }
+class DrainingServer(uvicorn.Server):
+    """On shutdown, keep accepting and reading for `drain_seconds` before uvicorn's own shutdown.
+
+    Uvicorn closes the listening socket and every connection with no request in
+    progress at once: a connection still in the accept queue, or a request whose
+    bytes were sent but not yet read, would be reset. The drain turns those into
+    requests, which then finish with their answer; after it, new connections are refused.
+    """
+
+    drain_seconds = 0.5
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        await asyncio.sleep(self.drain_seconds)
+        await super().shutdown(sockets)
 
 
-def run(settings: ServerSettings) -> None:
-    uvicorn.run(
+def uvicorn_config(settings: ServerSettings) -> uvicorn.Config:
+    return uvicorn.Config(
         "container.loader:create_app",
         factory=True,
         host=settings.host,
@@ -42,12 +48,26 @@ def run(settings: ServerSettings) -> None:
         loop="auto",
         lifespan="on",
         access_log=settings.access_log,
-        log_config=log_config(settings),
+        log_config=log_config(settings.log_level, settings.log_format, settings.access_log),
         timeout_keep_alive=settings.keep_alive_seconds,
         timeout_graceful_shutdown=settings.graceful_timeout_seconds,
         server_header=False,
         proxy_headers=False,
     )
+
+
+def run(settings: ServerSettings) -> int:
+    config = uvicorn_config(settings)
+    if settings.workers == 1:
+        server = DrainingServer(config)
+        server.run()
+        return 0 if server.started else 3
+    return Supervisor(config, DrainingServer, settings.workers).run()
+
+
+def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
+    """After its graceful shutdown uvicorn raises the signal again; end with status 0 instead."""
+    raise SystemExit(0)
 
 
 def main() -> int:
@@ -56,6 +76,5 @@ def main() -> int:
     except SettingsError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    logging.getLogger("container").info("serving %s on %s:%s", settings.app, settings.host, settings.port)
-    run(settings)
-    return 0
+    signal.signal(signal.SIGTERM, _exit_cleanly)
+    return run(settings)

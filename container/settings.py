@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from typing import Mapping
@@ -23,6 +24,7 @@ class ServerSettings:
     graceful_timeout_seconds: int = 20
     access_log: bool = True
     log_level: str = "info"
+    log_format: str = "plain"
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] = os.environ) -> "ServerSettings":
@@ -38,16 +40,29 @@ class ServerSettings:
                 environ, "SERVER_GRACEFUL_TIMEOUT_SECONDS", cls.graceful_timeout_seconds, low=1, high=28
             ),
             access_log=_boolean(environ, "SERVER_ACCESS_LOG", cls.access_log),
-            log_level=(environ.get("SERVER_LOG_LEVEL") or cls.log_level).lower(),
+            log_level=_choice(environ, "SERVER_LOG_LEVEL", cls.log_level, ("critical", "error", "warning", "info", "debug")),
+            log_format=_choice(environ, "SERVER_LOG_FORMAT", cls.log_format, ("plain", "json")),
         )
 
 
-def default_workers() -> int:
-    """One process per CPU this process may use (the scheduler affinity, not the host's count)."""
+def default_workers(cgroup_cpu_max: str = "/sys/fs/cgroup/cpu.max") -> int:
+    """One process per CPU this container may use: the CPU affinity, capped by a cgroup v2 CPU limit.
+
+    In a compute pool the node may have more CPUs than the service's `resources.limits.cpu`;
+    the kernel enforces the limit through the cgroup's quota, which is what counts.
+    """
     try:
-        return max(1, len(os.sched_getaffinity(0)))
+        cpus = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
-        return max(1, os.cpu_count() or 1)
+        cpus = os.cpu_count() or 1
+    try:
+        with open(cgroup_cpu_max, encoding="ascii") as limit:
+            quota, period = limit.read().split()[:2]
+        if quota != "max":
+            cpus = min(cpus, math.ceil(int(quota) / int(period)))
+    except (OSError, ValueError):
+        pass
+    return max(1, cpus)
 
 
 def _integer(environ: Mapping[str, str], name: str, default: int, low: int, high: int | None = None) -> int:
@@ -62,6 +77,15 @@ def _integer(environ: Mapping[str, str], name: str, default: int, low: int, high
         bound = f"from {low} to {high}" if high is not None else f"at least {low}"
         raise SettingsError(f"{name} must be {bound}, not {value}")
     return value
+
+
+def _choice(environ: Mapping[str, str], name: str, default: str, allowed: tuple[str, ...]) -> str:
+    raw = environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw not in allowed:
+        raise SettingsError(f"{name} must be one of {', '.join(allowed)}, not {raw!r}")
+    return raw
 
 
 def _boolean(environ: Mapping[str, str], name: str, default: bool) -> bool:

@@ -1,0 +1,116 @@
+"""The production behaviour of the container's server: saturation, shutdown, logs, settings."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from container.settings import ServerSettings, SettingsError, default_workers
+from tests.support.raw_http import open_connection, read_response, request_bytes
+from tests.support.servers import container_env, start_container
+
+
+def big_batch(rows: int, tag: str) -> dict:
+    return {"data": [[n, f"{tag}-{n}"] for n in range(rows)]}
+
+
+def post_and_check(base_url: str, rows: int, tag: str) -> tuple[int, bool, dict]:
+    """POST a batch; return the status, whether a 200 answer was complete and right, and the headers."""
+    response = httpx.post(f"{base_url}/echo", json=big_batch(rows, tag), timeout=60)
+    if response.status_code != 200:
+        return response.status_code, False, dict(response.headers)
+    answer = response.json()["data"]
+    correct = len(answer) == rows and all(row == [n, f"I said {tag}-{n}"] for n, row in enumerate(answer))
+    return 200, correct, dict(response.headers)
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_sigterm_lets_in_flight_requests_finish_and_exits_0(tmp_path: Path, workers: str) -> None:
+    server = start_container(tmp_path, WEB_CONCURRENCY=workers, SERVER_ACCESS_LOG="0")
+    rows, count = 60_000, 12
+    sockets = []
+    for i in range(count):  # every request is wholly sent before the signal
+        sock = open_connection(server.port)
+        payload = json.dumps(big_batch(rows, f"r{i}")).encode()
+        sock.sendall(request_bytes("POST", "/echo", payload, {"Content-Type": "application/json"}))
+        sockets.append(sock)
+    signalled = time.monotonic()
+    server.signal(signal.SIGTERM)
+    answers = [read_response(sock) for sock in sockets]
+    exit_code = server.process.wait(timeout=25)
+    took = time.monotonic() - signalled
+    for sock in sockets:
+        sock.close()
+    assert [status for status, _, _ in answers] == [200] * count
+    for i, (_, _, body) in enumerate(answers):
+        assert json.loads(body)["data"] == [[n, f"I said r{i}-{n}"] for n in range(rows)]
+    assert exit_code == 0, server.output()
+    assert took < 25
+
+
+def test_after_sigterm_new_connections_are_refused(tmp_path: Path) -> None:
+    server = start_container(tmp_path)
+    server.signal(signal.SIGTERM)
+    server.process.wait(timeout=25)
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"{server.base_url}/healthcheck", timeout=2)
+
+
+def test_a_saturated_server_answers_429_with_retry_after(tmp_path: Path) -> None:
+    server = start_container(tmp_path, SERVER_MAX_IN_FLIGHT="2", SERVER_ACCESS_LOG="0")
+    try:
+        with concurrent.futures.ThreadPoolExecutor(16) as pool:
+            results = list(pool.map(lambda i: post_and_check(server.base_url, 30_000, f"s{i}"), range(16)))
+    finally:
+        server.stop()
+    statuses = [status for status, _, _ in results]
+    assert 429 in statuses and 200 in statuses
+    assert set(statuses) == {200, 429}
+    assert all(correct for status, correct, _ in results if status == 200)
+    assert all(headers.get("retry-after") == "1" for status, _, headers in results if status == 429)
+
+
+def test_json_log_lines_have_a_body_for_snowflake(tmp_path: Path) -> None:
+    server = start_container(tmp_path, SERVER_LOG_FORMAT="json")
+    httpx.get(f"{server.base_url}/healthcheck")
+    server.stop()
+    lines = [json.loads(line) for line in server.output().splitlines() if line.startswith("{")]
+    assert lines, server.output()
+    assert all({"timestamp", "severity", "logger", "body"} <= set(line) for line in lines)
+    assert any("GET /healthcheck" in line["body"] for line in lines)
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [("SERVER_PORT", "eighty"), ("SERVER_PORT", "70000"), ("WEB_CONCURRENCY", "0"), ("SERVER_ACCESS_LOG", "maybe"),
+     ("SERVER_LOG_FORMAT", "xml"), ("SERVER_GRACEFUL_TIMEOUT_SECONDS", "60")],
+)
+def test_a_bad_setting_stops_the_server_with_a_clear_message(name: str, value: str) -> None:
+    env = container_env(**{name: value})
+    done = subprocess.run([sys.executable, "-m", "container"], env=env, capture_output=True, text=True, timeout=30,
+                          cwd=Path(__file__).resolve().parents[2])
+    assert done.returncode == 2
+    assert name in done.stderr and "Traceback" not in done.stderr
+
+
+def test_settings_default_to_local_use() -> None:
+    settings = ServerSettings.from_environ({})
+    assert (settings.host, settings.port, settings.app) == ("127.0.0.1", 8080, "function_app:app")
+    assert settings.graceful_timeout_seconds < 30
+
+
+@pytest.mark.parametrize("cpu_max, cap", [("max 100000", None), ("150000 100000", 2), ("100000 100000", 1),
+                                          ("50000 100000", 1), ("garbage", None)])
+def test_default_workers_follow_the_cgroup_cpu_limit(tmp_path: Path, cpu_max: str, cap: int | None) -> None:
+    limit_file = tmp_path / "cpu.max"
+    limit_file.write_text(cpu_max)
+    unlimited = default_workers(str(tmp_path / "absent"))
+    assert default_workers(str(limit_file)) == (unlimited if cap is None else min(unlimited, cap))
