@@ -13,15 +13,15 @@ app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 
 
 @app.route(route="echo", methods=["POST"])
-def echo(req: func.HttpRequest) -> func.HttpResponse:
+async def echo(req: func.HttpRequest) -> func.HttpResponse:
     return handlers.echo(req)
 
 
 @app.route(route="ui", methods=["GET", "POST"])
-def ui(req: func.HttpRequest) -> func.HttpResponse:
+async def ui(req: func.HttpRequest) -> func.HttpResponse:
     return handlers.ui(req)
 
 
 @app.route(route="healthcheck", methods=["GET"])
-def healthcheck(req: func.HttpRequest) -> func.HttpResponse:
+async def healthcheck(req: func.HttpRequest) -> func.HttpResponse:
     return handlers.healthcheck(req)

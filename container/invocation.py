@@ -5,7 +5,7 @@ function-level pre hooks, calls the function (sync ones in a thread pool, async
 ones on the event loop), then the function-level and app-level post hooks. When
 the function raises, no post hook runs. A hook that raises is logged with its
 traceback on the logger the worker gives it and swallowed. Hooks run only while
-`PYTHON_ENABLE_WORKER_EXTENSIONS` is true, read on every call.
+`PYTHON_ENABLE_WORKER_EXTENSIONS` is true, read at every invocation.
 """
 
 from __future__ import annotations
@@ -114,8 +114,7 @@ class ExtensionHooks:
                     worker_logger.error(error, exc_info=True)
 
     def run(self, hook_name: str, context: func.Context, args: dict[str, Any], returned: Any = None) -> None:
-        if not self.is_enabled():
-            return
+        """Run one kind of hook: the function's extensions, then the app's (the caller checked the flag)."""
         function_hooks = ExtensionMeta.get_function_hooks(context.function_name)
         self._run_each(function_hooks, hook_name, context, args, returned)
         self._run_each(ExtensionMeta.get_application_hooks(), hook_name, context, args, returned)
@@ -167,22 +166,30 @@ class Invoker:
         args: dict[str, Any] = {route.trigger_arg: request}
         if route.wants_context:
             args["context"] = context
+        hooks = self.hooks if self.hooks.is_enabled() else None
         if route.is_async:
-            self.hooks.run(APP_PRE, context, args)
-            self.hooks.run(FUNC_PRE, context, args)
+            if hooks:
+                hooks.run(APP_PRE, context, args)
+                hooks.run(FUNC_PRE, context, args)
             returned = await route.user_function(**args)
-            self.hooks.run(FUNC_POST, context, args, returned)
-            self.hooks.run(APP_POST, context, args, returned)
+            if hooks:
+                hooks.run(FUNC_POST, context, args, returned)
+                hooks.run(APP_POST, context, args, returned)
             return returned
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, self._call_sync, route.user_function, context, args)
+        return await loop.run_in_executor(self._pool, self._call_sync, hooks, route.user_function, context, args)
 
-    def _call_sync(self, function: Callable[..., Any], context: func.Context, args: dict[str, Any]) -> Any:
-        self.hooks.run(APP_PRE, context, args)
-        self.hooks.run(FUNC_PRE, context, args)
+    @staticmethod
+    def _call_sync(
+        hooks: ExtensionHooks | None, function: Callable[..., Any], context: func.Context, args: dict[str, Any]
+    ) -> Any:
+        if hooks:
+            hooks.run(APP_PRE, context, args)
+            hooks.run(FUNC_PRE, context, args)
         returned = function(**args)
-        self.hooks.run(FUNC_POST, context, args, returned)
-        self.hooks.run(APP_POST, context, args, returned)
+        if hooks:
+            hooks.run(FUNC_POST, context, args, returned)
+            hooks.run(APP_POST, context, args, returned)
         return returned
 
     def shutdown(self) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 from typing import Mapping
 
 from azure.functions.decorators.function_app import FunctionBuilder
@@ -28,4 +30,5 @@ def call(name: str, method: str, path: str, body: bytes = b"", headers: Mapping[
     request = func.HttpRequest(
         method=method, url=f"http://localhost{path}", headers=dict(headers or {}), params=dict(params or {}), body=body
     )
-    return user_function(name)(request)
+    returned = user_function(name)(request)
+    return asyncio.run(returned) if inspect.isawaitable(returned) else returned
