@@ -3,6 +3,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+TIMER_SOURCES := python_worker_extension_timer/pyproject.toml $(wildcard python_worker_extension_timer/python_worker_extension_timer/*.py)
 
 .PHONY: run test bench clean
 
@@ -19,7 +20,7 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.run-installed: $(BIN)/python requirements.txt container/requirements.txt
+$(VENV)/.run-installed: $(BIN)/python requirements.txt container/requirements.txt $(TIMER_SOURCES)
 	$(BIN)/python -m pip install --quiet -r requirements.txt -r container/requirements.txt
 	touch $@
 

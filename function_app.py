@@ -2,12 +2,26 @@
 
 `func host start` serves it with Azure Functions Core Tools; `python -m container`
 serves the very same functions on our own server. Each function only delegates
-to a plain handler in `echo_service.handlers`.
+to a plain handler in `echo_service.handlers`. The functions are `async`: the
+handlers are quick and CPU-bound, so a thread-pool hop per call would only add
+cost (the worker runs async functions on its event loop).
 """
 
 import azure.functions as func
 
 from echo_service import handlers
+
+try:
+    from python_worker_extension_timer import TimerExtension
+except ImportError as error:  # e.g. the project folder of the same name shadows a missing install
+    raise ImportError(
+        "python_worker_extension_timer is not installed; run `pip install -r requirements.txt`, "
+        "which installs it from the ./python_worker_extension_timer folder"
+    ) from error
+
+# Times every invocation (with PYTHON_ENABLE_WORKER_EXTENSIONS=1): statistics at
+# GET /latency, a Server-Timing header on every response.
+TimerExtension.configure(server_timing=True, append_to_http_response=False)
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 
@@ -25,3 +39,13 @@ async def ui(req: func.HttpRequest) -> func.HttpResponse:
 @app.route(route="healthcheck", methods=["GET"])
 async def healthcheck(req: func.HttpRequest) -> func.HttpResponse:
     return handlers.healthcheck(req)
+
+
+@app.route(route="latency", methods=["GET"])
+async def latency(req: func.HttpRequest) -> func.HttpResponse:
+    return handlers.latency(req, TimerExtension.stats)
+
+
+@app.route(route="ui/latency", methods=["GET"])
+async def latency_page(req: func.HttpRequest) -> func.HttpResponse:
+    return handlers.latency_page(req, TimerExtension.stats)

@@ -6,6 +6,8 @@ Both runtimes call these very functions: the Azure Functions worker through
 
 from __future__ import annotations
 
+import os
+from typing import Any, Callable, Mapping
 from urllib.parse import parse_qs
 
 import azure.functions as func
@@ -13,7 +15,7 @@ import azure.functions as func
 from . import pages, settings
 from .batch import answer_batch
 from .errors import PayloadTooLarge, RequestError, UnsupportedMediaType
-from .responses import errors_as_json, errors_as_page, html_response, text_response
+from .responses import errors_as_json, errors_as_page, html_response, json_response, text_response
 
 READY_TEXT = "I'm ready!"
 MAX_UI_INPUT_CHARS = 10_000
@@ -34,6 +36,28 @@ def echo(req: func.HttpRequest) -> func.HttpResponse:
 def healthcheck(req: func.HttpRequest) -> func.HttpResponse:
     """GET /healthcheck: the readiness probe of Snowpark Container Services."""
     return text_response(READY_TEXT)
+
+
+Snapshot = Callable[[], Mapping[str, Any]]
+
+
+def latency(req: func.HttpRequest, snapshot: Snapshot) -> func.HttpResponse:
+    """GET /latency: the timer extension's statistics of this worker process, as JSON."""
+    response = json_response(_process_snapshot(snapshot))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def latency_page(req: func.HttpRequest, snapshot: Snapshot) -> func.HttpResponse:
+    """GET /ui/latency: the same statistics as a page with a histogram per function."""
+    auto_refresh = req.params.get("refresh", "") not in ("", "0")
+    response = html_response(pages.latency_page(_process_snapshot(snapshot), auto_refresh=auto_refresh))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _process_snapshot(snapshot: Snapshot) -> dict[str, Any]:
+    return {"pid": os.getpid(), **snapshot()}
 
 
 def _form_with_error(req: func.HttpRequest, error: RequestError) -> str:

@@ -1,0 +1,91 @@
+"""Monotonic nanosecond clocks.
+
+The extension never reads the time directly: it calls a *clock*, a
+zero-argument callable returning an ``int`` count of nanoseconds from an
+arbitrary but fixed origin. Only differences between two readings of the same
+clock are meaningful.
+
+The default is :func:`time.perf_counter_ns` (monotonic, highest available
+resolution, no float rounding). Tests and simulations inject a
+:class:`ManualClock` through ``TimerExtension.configure(clock=...)`` to make
+durations exact and eviction by age deterministic.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+__all__ = ["Clock", "NS_PER_MS", "NS_PER_SECOND", "ManualClock", "default_clock"]
+
+#: The type of a clock: returns monotonic nanoseconds as ``int``.
+Clock = Callable[[], int]
+
+NS_PER_MS = 1_000_000
+NS_PER_SECOND = 1_000_000_000
+
+#: The clock used when none is configured.
+default_clock: Clock = time.perf_counter_ns
+
+
+class ManualClock:
+    """A clock that only moves when told to; for tests and simulations.
+
+    Calling the instance returns the current reading in nanoseconds. It is
+    safe to share between threads.
+
+    Parameters
+    ----------
+    start_ns: int
+        The first reading (default 0).
+    step_ns: int
+        Added to the reading *after* every call (default 0), so each call
+        returns a later time than the previous one. Handy to give every
+        invocation the same duration without touching the clock in between.
+    """
+
+    __slots__ = ("_now", "_step", "_lock")
+
+    def __init__(self, start_ns: int = 0, step_ns: int = 0) -> None:
+        _require_int("start_ns", start_ns)
+        _require_int("step_ns", step_ns)
+        if step_ns < 0:
+            raise ValueError(f"step_ns must be >= 0, got {step_ns}")
+        self._now = start_ns
+        self._step = step_ns
+        self._lock = threading.Lock()
+
+    def __call__(self) -> int:
+        with self._lock:
+            now = self._now
+            self._now = now + self._step
+            return now
+
+    @property
+    def now_ns(self) -> int:
+        """The reading the next call returns."""
+        return self._now
+
+    def advance(self, *, ns: int = 0, ms: float = 0, seconds: float = 0) -> int:
+        """Move the clock forward and return the new reading.
+
+        Parameters
+        ----------
+        ns, ms, seconds:
+            Amounts to add; they are summed. Must not be negative.
+        """
+        delta = ns + round(ms * NS_PER_MS) + round(seconds * NS_PER_SECOND)
+        if delta < 0:
+            raise ValueError("a monotonic clock cannot go backwards")
+        with self._lock:
+            self._now += delta
+            return self._now
+
+    def __repr__(self) -> str:
+        return f"ManualClock(now_ns={self._now}, step_ns={self._step})"
+
+
+def _require_int(name: str, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")

@@ -1,0 +1,428 @@
+"""``TimerExtension``: an Azure Functions worker extension that times invocations."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from azure.functions import AppExtensionBase, Context, HttpResponse
+
+from ._version import __version__
+from .clock import NS_PER_MS, NS_PER_SECOND, Clock
+from .function_stats import FunctionStats
+from .in_flight import InFlight
+from .reporting import (
+    LOG_FORMAT,
+    append_time_elapsed,
+    is_text_response,
+    set_server_timing,
+)
+from .settings import (
+    DEFAULT_LOG_LEVEL,
+    DEFAULT_LOGGER_NAME,
+    DEFAULT_MAX_AGE_SECONDS,
+    DEFAULT_MAX_IN_FLIGHT,
+    LogLevel,
+    Settings,
+    make_settings,
+)
+
+__all__ = ["TimerExtension"]
+
+
+class _Active:
+    """What the per-invocation hooks read, swapped as one object."""
+
+    __slots__ = ("settings", "clock", "level", "logger", "server_timing", "append")
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.clock = settings.clock
+        self.level = settings.log_level
+        self.logger = logging.getLogger(settings.logger_name)
+        self.server_timing = settings.server_timing
+        self.append = settings.append_to_http_response
+
+
+class _TimerState:
+    """All mutable state of one extension class (TimerExtension or a subclass)."""
+
+    __slots__ = ("active", "in_flight", "functions", "loaded", "problems", "lock")
+
+    def __init__(self, settings: Settings) -> None:
+        self.lock = threading.Lock()
+        self.active = _Active(settings)
+        self.functions: dict[str, FunctionStats] = {}
+        self.loaded: set[str] = set()
+        self.problems: set[tuple[str, str]] = set()
+        self.in_flight = InFlight(settings.max_age_ns, settings.max_in_flight, self._on_evict)
+
+    def function(self, name: str) -> FunctionStats:
+        stats = self.functions.get(name)
+        if stats is None:
+            # setdefault is atomic: two threads racing here share one object.
+            stats = self.functions.setdefault(name, FunctionStats(name))
+        return stats
+
+    def _on_evict(self, evicted: Mapping[str, int]) -> None:
+        for name, n in evicted.items():
+            self.function(name).record_abandoned(n)
+
+    def apply(self, settings: Settings) -> None:
+        with self.lock:
+            old = self.active.settings
+            if settings.clock is not old.clock:
+                # Starts taken with another clock cannot be compared with
+                # the new one: forget them (not counted as abandoned).
+                self.in_flight.clear()
+            self.in_flight.set_limits(settings.max_age_ns, settings.max_in_flight)
+            self.active = _Active(settings)
+
+    def reset(self) -> None:
+        with self.lock:
+            self.in_flight.clear()
+            self.functions = {name: FunctionStats(name) for name in self.loaded}
+            self.problems.clear()
+
+
+class TimerExtension(AppExtensionBase):
+    """Times every invocation of every function in the app.
+
+    An application-level worker extension: importing this module registers
+    it with ``azure.functions.ExtensionMeta`` and the Python worker (with
+    the app setting ``PYTHON_ENABLE_WORKER_EXTENSIONS=1``) calls its hooks
+    around each invocation. Like every ``AppExtensionBase`` it is a static
+    class: all methods are classmethods and it must not be instantiated.
+
+    Per invocation it records the duration with a monotonic nanosecond
+    clock, updates per-function statistics (count, errors, abandoned,
+    min/mean/max, a log-spaced histogram for p50/p90/p99), optionally logs
+    one line, and when the function returned an ``azure.functions.
+    HttpResponse`` adds a ``Server-Timing: func;dur=<ms>`` header and, if
+    asked, appends `` (TimeElapsed: <seconds> sec)`` to text bodies.
+
+    Usage, in ``function_app.py``::
+
+        from python_worker_extension_timer import TimerExtension
+        TimerExtension.configure(append_to_http_response=False)
+
+    State lives per class: it is created by :meth:`init`, which the
+    metaclass runs for ``TimerExtension`` and again for each subclass. A
+    subclass therefore has its own settings and statistics, and the worker
+    runs its hooks in addition to those of ``TimerExtension``. A subclass
+    that sets ``server_timing_metric`` to another name adds its own metric
+    to the Server-Timing header; with the same name it replaces ours.
+
+    Nothing raised inside the hooks reaches the user's function: problems
+    are logged once per kind at WARNING on the extension's logger and the
+    invocation continues.
+    """
+
+    #: The Server-Timing metric name this class writes.
+    server_timing_metric: ClassVar[str] = "func"
+
+    _state: ClassVar[_TimerState]
+
+    # --- life cycle -----------------------------------------------------
+
+    @classmethod
+    def init(cls) -> None:
+        """Create the state of this class with default settings.
+
+        Called by ``ExtensionMeta`` when the class body has been executed,
+        before the class name is bound in its module (hence ``cls``
+        everywhere). Runs again for every subclass, giving it fresh state.
+        After ``init()`` the extension works without :meth:`configure`.
+        """
+        cls._state = _TimerState(Settings())
+
+    @classmethod
+    def configure(
+        cls,
+        *,
+        append_to_http_response: bool = False,
+        server_timing: bool = True,
+        log_level: LogLevel = DEFAULT_LOG_LEVEL,
+        logger_name: str = DEFAULT_LOGGER_NAME,
+        max_age_seconds: float = DEFAULT_MAX_AGE_SECONDS,
+        max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
+        clock: Clock | None = None,
+    ) -> None:
+        """Set the configuration; call from ``function_app.py``.
+
+        Every call replaces the whole configuration: options not passed
+        take their defaults. It is safe to call at any time, also while
+        invocations run: the new settings are swapped in as one object and
+        statistics are kept. All arguments are validated before anything
+        changes.
+
+        Parameters
+        ----------
+        append_to_http_response: bool
+            Append `` (TimeElapsed: <seconds> sec)`` to the body of HTTP
+            responses whose type is ``text/*``. JSON and other bodies are
+            never modified. Default False.
+        server_timing: bool
+            Add ``func;dur=<ms>`` to the ``Server-Timing`` header of HTTP
+            responses, merged into an existing value. Default True.
+        log_level: int | str | None
+            Level of the per-invocation line ``"<function> invocation <id>
+            took <ms> ms"``, as a number or a name such as ``"INFO"``;
+            ``None`` disables it. Default ``logging.DEBUG``, so the line costs
+            nothing unless the logger is enabled for DEBUG.
+        logger_name: str
+            The logger used for the line and for warnings about problems.
+            Default ``"python_worker_extension_timer"``. (The logger the
+            worker passes to hooks writes to the platform's system logs,
+            which users never see.)
+        max_age_seconds: float
+            An invocation started longer ago than this without completing
+            is counted as abandoned and forgotten. Default 300.
+        max_in_flight: int
+            At most this many invocations are tracked as in flight; beyond
+            it the oldest are counted as abandoned. Default 10,000.
+        clock: Callable[[], int] | None
+            Monotonic clock in integer nanoseconds; ``None`` means
+            ``time.perf_counter_ns``. It is called once here to check that
+            it returns an int. Changing the clock forgets the invocations in
+            flight, which were timed with the old one.
+
+        Raises
+        ------
+        TypeError
+            An argument has the wrong type (``bool`` is not accepted where
+            an ``int`` is expected, nor ``0``/``1`` for a ``bool``), or an
+            argument is passed positionally or is unknown.
+        ValueError
+            An argument has an invalid value, e.g. a negative age or an
+            unknown level name.
+        """
+        settings = make_settings(
+            append_to_http_response=append_to_http_response,
+            server_timing=server_timing,
+            log_level=log_level,
+            logger_name=logger_name,
+            max_age_seconds=max_age_seconds,
+            max_in_flight=max_in_flight,
+            clock=clock,
+        )
+        cls._state.apply(settings)
+
+    # --- worker hooks ---------------------------------------------------
+
+    @classmethod
+    def post_function_load_app_level(
+        cls, function_name: str, function_directory: str, *args: Any, **kwargs: Any
+    ) -> None:
+        """Register a function so that it appears in :meth:`stats` with count 0.
+
+        Called by the worker once per function, right after loading it.
+
+        Parameters
+        ----------
+        function_name: str
+            The name of the function (e.g. ``echo``).
+        function_directory: str
+            The path of the function app (e.g. ``/home/site/wwwroot``).
+        """
+        try:
+            state = cls._state
+            with state.lock:
+                state.loaded.add(function_name)
+            state.function(function_name)
+        except Exception as exc:
+            cls._problem("post_function_load_app_level", exc)
+
+    @classmethod
+    def pre_invocation_app_level(
+        cls,
+        logger: logging.Logger,
+        context: Context,
+        func_args: dict[str, object] | None = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> None:
+        """Record the start of an invocation.
+
+        Called by the worker right before the function runs. Stores the
+        clock reading and the function name under ``context.invocation_id``.
+        Occasionally (every ``max_age_seconds / 4``, or when more than
+        ``max_in_flight`` invocations are open) it also evicts stale starts.
+
+        Parameters
+        ----------
+        logger: logging.Logger
+            The worker's system logger for this extension; not used.
+        context: azure.functions.Context
+            Gives ``invocation_id`` and ``function_name``.
+        func_args: typing.Dict[str, object]
+            The function's arguments; not used.
+        """
+        try:
+            state = cls._state
+            # The clock is read last, so our own work is not timed.
+            state.in_flight.start(context.invocation_id, context.function_name, state.active.clock())
+        except Exception as exc:
+            cls._problem("pre_invocation_app_level", exc)
+
+    @classmethod
+    def post_invocation_app_level(
+        cls,
+        logger: logging.Logger,
+        context: Context,
+        func_args: dict[str, object] | None = None,
+        func_ret: object | None = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> None:
+        """Finish timing an invocation and report the duration.
+
+        Called by the worker after the function returned (not when it
+        raised). Pops the start recorded for ``context.invocation_id``
+        (unknown ids are ignored), updates the function's statistics, logs
+        the line at the configured level, and when ``func_ret`` is an
+        ``HttpResponse`` sets the ``Server-Timing`` metric and, if enabled,
+        the text body suffix. The worker sends this very object to the host
+        after the hooks ran, so the changes reach the client.
+
+        Parameters
+        ----------
+        logger: logging.Logger
+            The worker's system logger for this extension; not used.
+        context: azure.functions.Context
+            The same object the pre-invocation hook received.
+        func_args: typing.Dict[str, object]
+            The function's arguments; not used.
+        func_ret: typing.Optional[object]
+            The function's return value. An ``HttpResponse`` with status
+            >= 500 counts as an error.
+        """
+        try:
+            state = cls._state
+            active = state.active
+            end = active.clock()
+            invocation_id = context.invocation_id
+            entry = state.in_flight.finish(invocation_id)
+            if entry is None:
+                return
+            duration = end - entry[0]
+            name = entry[1]
+            is_http = isinstance(func_ret, HttpResponse)
+            error = False
+            if is_http:
+                try:
+                    error = func_ret.status_code >= 500  # type: ignore[union-attr]
+                except Exception as exc:
+                    cls._problem("status_code", exc)
+            stats = state.functions.get(name)
+            if stats is None:
+                stats = state.function(name)
+            stats.record(duration, error)
+            level = active.level
+            if level is not None and active.logger.isEnabledFor(level):
+                active.logger.log(level, LOG_FORMAT, name, invocation_id, duration / NS_PER_MS)
+        except Exception as exc:
+            cls._problem("post_invocation_app_level", exc)
+            return
+        if is_http:
+            if active.append:
+                try:
+                    if is_text_response(func_ret):  # type: ignore[arg-type]
+                        append_time_elapsed(func_ret, duration / NS_PER_SECOND)  # type: ignore[arg-type]
+                except Exception as exc:
+                    cls._problem("append_to_http_response", exc)
+            if active.server_timing:
+                try:
+                    set_server_timing(
+                        func_ret.headers,  # type: ignore[union-attr]
+                        cls.server_timing_metric,
+                        duration / NS_PER_MS,
+                    )
+                except Exception as exc:
+                    cls._problem("server_timing", exc)
+
+    # --- reading and resetting ------------------------------------------
+
+    @classmethod
+    def stats(cls) -> dict[str, Any]:
+        """A JSON-ready snapshot of the statistics.
+
+        Evicts stale in-flight starts first, so invocations older than
+        ``max_age_seconds`` show up as abandoned.
+
+        Returns
+        -------
+        dict
+            ::
+
+                {"extension": "TimerExtension", "version": "1.0.0",
+                 "in_flight": 0,
+                 "functions": {"<name>": {
+                     "count": int, "errors": int, "abandoned": int,
+                     "min_ms": float|None, "mean_ms": float|None,
+                     "max_ms": float|None, "p50_ms": float|None,
+                     "p90_ms": float|None, "p99_ms": float|None,
+                     "histogram": {"bounds_ms": [float, ...],
+                                   "counts": [int, ...]}}}}
+
+            ``count`` is completed invocations; ``errors`` is responses
+            with status >= 500 plus ``abandoned``. Durations are ``None``
+            while ``count`` is 0. Percentiles are within 1 % of the exact
+            nearest-rank value. ``histogram`` lists the upper bound and
+            count of each non-empty bucket in ascending order.
+        """
+        state = cls._state
+        try:
+            state.in_flight.sweep(state.active.clock())
+        except Exception as exc:
+            cls._problem("stats", exc)
+        # list() snapshots the dict atomically; str() keeps the result
+        # sortable and JSON-ready whatever a context reported as name.
+        functions = sorted((str(name), stats) for name, stats in list(state.functions.items()))
+        return {
+            "extension": cls.__name__,
+            "version": __version__,
+            "in_flight": len(state.in_flight),
+            "functions": {name: stats.snapshot() for name, stats in functions},
+        }
+
+    @classmethod
+    def reset(cls) -> None:
+        """Clear all statistics and forget the invocations in flight.
+
+        Functions registered by ``post_function_load_app_level`` stay
+        listed with count 0. Settings are kept.
+        """
+        cls._state.reset()
+
+    @classmethod
+    def settings(cls) -> Settings:
+        """The configuration in force (an immutable :class:`Settings`)."""
+        return cls._state.active.settings
+
+    # --- internals ------------------------------------------------------
+
+    @classmethod
+    def _problem(cls, where: str, exc: BaseException) -> None:
+        """Log a problem at WARNING, once per (place, exception type)."""
+        try:
+            state = cls._state
+            kind = (where, type(exc).__qualname__)
+            with state.lock:
+                if kind in state.problems:
+                    return
+                state.problems.add(kind)
+            state.active.logger.warning(
+                "%s: %s raised %s: %s (the invocation is not affected; "
+                "further %s there are not logged)",
+                cls.__name__,
+                where,
+                type(exc).__name__,
+                exc,
+                type(exc).__name__,
+                exc_info=exc,
+            )
+        except Exception:
+            pass

@@ -1,0 +1,203 @@
+"""Fixtures for the specification of python_worker_extension_timer.
+
+The package lives in ``python_worker_extension_timer/`` (a project folder at
+the repository root); its import package is one level down, so that folder is
+put on ``sys.path`` unless the package is installed already.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+PROJECT_DIR = Path(__file__).resolve().parents[2] / "python_worker_extension_timer"
+if str(PROJECT_DIR) not in sys.path:
+    sys.path.insert(0, str(PROJECT_DIR))
+
+import azure.functions as func  # noqa: E402
+from azure.functions.extension import ExtensionMeta  # noqa: E402
+from python_worker_extension_timer.clock import ManualClock  # noqa: E402
+
+from python_worker_extension_timer import TimerExtension  # noqa: E402
+
+LOGGER_NAME = "python_worker_extension_timer"
+
+
+class FakeContext(func.Context):
+    """A real ``azure.functions.Context`` with every abstract property.
+
+    ``invocation_id`` is writable so long loops can reuse one object.
+    """
+
+    __slots__ = ("invocation_id_", "function_name_")
+
+    def __init__(self, invocation_id: str, function_name: str = "echo") -> None:
+        self.invocation_id_ = invocation_id
+        self.function_name_ = function_name
+
+    @property
+    def invocation_id(self) -> str:
+        return self.invocation_id_
+
+    @property
+    def function_name(self) -> str:
+        return self.function_name_
+
+    @property
+    def function_directory(self) -> str:
+        return "/home/site/wwwroot"
+
+    @property
+    def thread_local_storage(self):
+        return threading.local
+
+    @property
+    def trace_context(self):
+        return None
+
+    @property
+    def retry_context(self):
+        return None
+
+
+class Worker:
+    """Drives the registered app-level hooks the way the Python worker does.
+
+    Hooks are looked up in ``ExtensionMeta.get_application_hooks()`` and
+    called positionally with the worker's per-extension system logger; an
+    exception from a hook is logged there and swallowed; when the function
+    raises, no post hook runs.
+    """
+
+    def __init__(self) -> None:
+        self._ids = 0
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _hooks(name: str) -> list[Any]:
+        hooks = ExtensionMeta.get_application_hooks()
+        return list(getattr(hooks, name)) if hooks is not None else []
+
+    @staticmethod
+    def _system_logger(ext_name: str) -> logging.Logger:
+        return logging.getLogger(f"azure_functions_worker.extension.{ext_name}")
+
+    def load(self, function_name: str, function_directory: str = "/home/site/wwwroot") -> None:
+        for hook in self._hooks("post_function_load_app_level"):
+            try:
+                hook.ext_impl(function_name, function_directory)
+            except Exception as exc:  # pragma: no cover - the worker's behaviour
+                logging.getLogger("azure_functions_worker").error(exc, exc_info=True)
+
+    def new_context(self, function_name: str = "echo") -> FakeContext:
+        with self._lock:
+            self._ids += 1
+            n = self._ids
+        return FakeContext(f"00000000-0000-4000-8000-{n:012d}", function_name)
+
+    def pre(self, context: FakeContext, func_args: dict[str, object] | None = None) -> None:
+        for hook in self._hooks("pre_invocation_app_level"):
+            logger = self._system_logger(hook.ext_name)
+            try:
+                hook.ext_impl(logger, context, func_args)
+            except Exception as exc:
+                logger.error(exc, exc_info=True)
+
+    def post(self, context: FakeContext, func_args: dict[str, object] | None, func_ret: object) -> None:
+        for hook in self._hooks("post_invocation_app_level"):
+            logger = self._system_logger(hook.ext_name)
+            try:
+                hook.ext_impl(logger, context, func_args, func_ret)
+            except Exception as exc:
+                logger.error(exc, exc_info=True)
+
+    def invoke(
+        self,
+        function: Callable[..., object],
+        function_name: str = "echo",
+        context: FakeContext | None = None,
+        func_args: dict[str, object] | None = None,
+    ) -> object:
+        """pre hooks, the function, post hooks (skipped if the function raises)."""
+        context = context or self.new_context(function_name)
+        func_args = {} if func_args is None else func_args
+        self.pre(context, func_args)
+        result = function(**func_args)
+        self.post(context, func_args, result)
+        return result
+
+
+@pytest.fixture(autouse=True)
+def extension_registry():
+    """Isolate ExtensionMeta's global registry and TimerExtension's state.
+
+    Saves ``_app_exts``, ``_func_exts`` and ``_info``, starts each test with a
+    registry that holds only TimerExtension (registered as on import, which
+    also runs ``init()`` and so resets its state), and restores the saved
+    registry afterwards, so classes defined in a test do not leak.
+    """
+    saved_app = ExtensionMeta._app_exts
+    saved_app_lists = None if saved_app is None else {f: list(getattr(saved_app, f)) for f in saved_app._fields}
+    saved_func = ExtensionMeta._func_exts
+    saved_info = copy.deepcopy(ExtensionMeta._info)
+
+    ExtensionMeta._app_exts = None
+    ExtensionMeta._func_exts = {}
+    ExtensionMeta._info = {}
+    ExtensionMeta._register_application_extension(TimerExtension)
+    try:
+        yield ExtensionMeta
+    finally:
+        ExtensionMeta._app_exts = saved_app
+        if saved_app is not None:
+            for field, items in saved_app_lists.items():
+                getattr(saved_app, field)[:] = items
+        ExtensionMeta._func_exts = saved_func
+        ExtensionMeta._info = saved_info
+        TimerExtension.init()
+
+
+@pytest.fixture
+def worker() -> Worker:
+    return Worker()
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """A manual clock starting at 1 s, installed with otherwise default settings."""
+    manual = ManualClock(start_ns=1_000_000_000)
+    TimerExtension.configure(clock=manual)
+    return manual
+
+
+@pytest.fixture
+def make_context() -> Callable[..., FakeContext]:
+    return FakeContext
+
+
+@pytest.fixture
+def timed(worker: Worker, clock: ManualClock):
+    """Invoke a function that takes ``ms`` milliseconds on the manual clock."""
+
+    def run(ms: float, result: object = None, function_name: str = "echo") -> object:
+        def function():
+            clock.advance(ms=ms)
+            return result
+
+        return worker.invoke(function, function_name)
+
+    return run
+
+
+@pytest.fixture
+def timer_log(caplog):
+    """Capture the extension's own logger at DEBUG."""
+    caplog.set_level(logging.DEBUG, logger=LOGGER_NAME)
+    return caplog

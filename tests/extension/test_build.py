@@ -1,0 +1,112 @@
+"""The package builds, passes twine's checks and installs into a clean venv.
+
+Takes 30-60 s: it builds an sdist and a wheel, creates a virtual environment
+without system site-packages and installs the wheel with its dependency
+(azure-functions) from the package registry.
+"""
+
+from __future__ import annotations
+
+import email
+import importlib.metadata
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import zipfile
+from pathlib import Path
+
+import pytest
+from packaging.version import Version
+
+import python_worker_extension_timer
+
+PROJECT_DIR = Path(__file__).resolve().parents[2] / "python_worker_extension_timer"
+VERSION = python_worker_extension_timer.__version__
+NAME = "python_worker_extension_timer"
+
+
+def run(*args: object, cwd: Path | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
+    result = subprocess.run(
+        [str(a) for a in args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
+    )
+    assert result.returncode == 0, f"{args}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}"
+    return result
+
+
+def setuptools_is_recent() -> bool:
+    try:
+        return Version(importlib.metadata.version("setuptools")) >= Version("77")
+    except importlib.metadata.PackageNotFoundError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def artifacts(tmp_path_factory) -> dict:
+    """Build from a copy, so no build/ or *.egg-info lands in the work tree."""
+    root = tmp_path_factory.mktemp("build")
+    source = root / "source"
+    shutil.copytree(
+        PROJECT_DIR, source,
+        ignore=shutil.ignore_patterns("build", "dist", "*.egg-info", "__pycache__", "*.pyc"),
+    )
+    outdir = root / "dist"
+    isolation = ["--no-isolation"] if setuptools_is_recent() else []
+    run(sys.executable, "-m", "build", "--sdist", "--wheel", *isolation, "--outdir", outdir, source)
+    return {
+        "sdist": outdir / f"{NAME}-{VERSION}.tar.gz",
+        "wheel": outdir / f"{NAME}-{VERSION}-py3-none-any.whl",
+        "root": root,
+    }
+
+
+def test_both_artifacts_are_built(artifacts):
+    assert artifacts["sdist"].is_file()
+    assert artifacts["wheel"].is_file()
+
+
+def test_twine_check_strict_passes(artifacts):
+    result = run(sys.executable, "-m", "twine", "check", "--strict", artifacts["sdist"], artifacts["wheel"])
+    assert result.stdout.count("PASSED") == 2
+
+
+def test_the_sdist_contains_readme_license_and_py_typed(artifacts):
+    with tarfile.open(artifacts["sdist"]) as sdist:
+        names = {name.split("/", 1)[1] for name in sdist.getnames() if "/" in name}
+    for required in ("readme.md", "LICENSE", "pyproject.toml", f"{NAME}/py.typed", f"{NAME}/__init__.py"):
+        assert required in names
+
+
+def test_the_wheel_contains_py_typed_and_license_and_no_tests(artifacts):
+    with zipfile.ZipFile(artifacts["wheel"]) as wheel:
+        names = set(wheel.namelist())
+        metadata = email.message_from_bytes(wheel.read(f"{NAME}-{VERSION}.dist-info/METADATA"))
+    assert f"{NAME}/py.typed" in names
+    assert f"{NAME}-{VERSION}.dist-info/licenses/LICENSE" in names
+    assert all(n.startswith((f"{NAME}/", f"{NAME}-{VERSION}.dist-info/")) for n in names)
+    assert metadata["Version"] == VERSION
+    assert metadata["Requires-Python"] == ">=3.10"
+    assert metadata.get_all("Requires-Dist") == ["azure-functions>=1.7.0"]
+    assert metadata["Description-Content-Type"] == "text/markdown"
+    assert "Programming Language :: Python :: 3.12" in metadata.get_all("Classifier")
+
+
+def test_the_wheel_installs_into_a_fresh_venv_and_imports(artifacts):
+    venv = artifacts["root"] / "venv"
+    run(sys.executable, "-m", "venv", venv)
+    python = venv / "bin" / "python"
+    run(python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", artifacts["wheel"], timeout=600)
+    # cwd outside the repository, so only the installed package is importable.
+    result = run(
+        python, "-c",
+        "import python_worker_extension_timer as p, azure.functions as f;"
+        "from python_worker_extension_timer import TimerExtension;"
+        "assert issubclass(TimerExtension, f.AppExtensionBase);"
+        "print(p.__version__); print(p.__file__)",
+        cwd=artifacts["root"],
+    )
+    version, location = result.stdout.split()
+    assert version == VERSION
+    assert Path(location).is_relative_to(venv)

@@ -1,0 +1,120 @@
+"""The log-spaced histogram: bucket layout and quantile accuracy."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from python_worker_extension_timer.histogram import (
+    BUCKET_COUNT,
+    HIGHEST_NS,
+    LOWEST_NS,
+    RATIO,
+    RELATIVE_ERROR,
+    Histogram,
+    bucket_index,
+    nearest_rank,
+)
+
+from python_worker_extension_timer import histogram as histogram_module
+
+IN_RANGE = st.one_of(
+    st.integers(min_value=LOWEST_NS, max_value=int(HIGHEST_NS) - 1),
+    # log-uniform: as many small durations as large ones
+    st.floats(min_value=math.log(LOWEST_NS), max_value=math.log(HIGHEST_NS) - 1e-9).map(
+        lambda x: max(LOWEST_NS, min(int(HIGHEST_NS) - 1, int(math.exp(x))))
+    ),
+    # typical HTTP latencies, 50 us .. 5 s, clustered so buckets are shared
+    st.integers(min_value=50_000, max_value=5_000_000_000),
+)
+QUANTILES = st.one_of(st.sampled_from([0.0, 0.5, 0.9, 0.99, 1.0]), st.floats(min_value=0.0, max_value=1.0))
+
+
+def exact_quantile(values, q):
+    return sorted(values)[nearest_rank(q, len(values)) - 1]
+
+
+def filled(values):
+    histogram = Histogram()
+    for v in values:
+        histogram.add(v)
+    return histogram
+
+
+def test_the_documented_error_is_half_the_growth_ratio():
+    assert RATIO == 1.02
+    assert RELATIVE_ERROR == pytest.approx(0.01)
+
+
+@settings(max_examples=300, deadline=None)
+@given(values=st.lists(IN_RANGE, min_size=1, max_size=400), q=QUANTILES)
+def test_quantiles_are_within_the_documented_relative_error(values, q):
+    exact = exact_quantile(values, q)
+    estimate = filled(values).quantile(q)
+    assert abs(estimate - exact) <= RELATIVE_ERROR * exact * (1 + 1e-12), (estimate, exact)
+
+
+@settings(max_examples=100, deadline=None)
+@given(values=st.lists(st.integers(min_value=0, max_value=LOWEST_NS - 1), min_size=1, max_size=50), q=QUANTILES)
+def test_values_below_the_lowest_bucket_have_an_absolute_error_below_it(values, q):
+    assert abs(filled(values).quantile(q) - exact_quantile(values, q)) < LOWEST_NS
+
+
+@given(values=st.lists(IN_RANGE, min_size=1, max_size=100))
+def test_estimates_stay_within_the_observed_range(values):
+    histogram = filled(values)
+    for estimate in histogram.quantiles([0.0, 0.5, 1.0]):
+        assert min(values) <= estimate <= max(values)
+
+
+def test_values_beyond_the_highest_bucket_report_the_maximum():
+    histogram = filled([int(HIGHEST_NS) + 5, int(HIGHEST_NS) * 3])
+    assert histogram.quantile(0.5) == int(HIGHEST_NS) * 3
+
+
+def test_an_empty_histogram_has_no_quantiles():
+    assert Histogram().quantiles([0.5, 0.9]) == [None, None]
+
+
+@pytest.mark.parametrize("q", [-0.1, 1.5, float("nan")])
+def test_quantiles_outside_zero_to_one_are_rejected(q):
+    with pytest.raises(ValueError):
+        filled([1000]).quantile(q)
+
+
+def test_negative_durations_are_recorded_as_zero():
+    histogram = filled([-5])
+    assert (histogram.min_ns, histogram.max_ns, histogram.total) == (0, 0, 1)
+
+
+def test_every_bucket_edge_falls_into_the_bucket_it_opens():
+    edges = histogram_module._EDGES
+    for j in range(BUCKET_COUNT):
+        v = math.ceil(edges[j])
+        assert bucket_index(v) == j + 1
+        assert edges[j] <= v < edges[j + 1]
+        if v - 1 >= LOWEST_NS:
+            assert bucket_index(v - 1) == j
+
+
+def test_consecutive_edges_grow_by_the_ratio():
+    edges = histogram_module._EDGES
+    assert edges[0] == LOWEST_NS
+    assert all(math.isclose(b / a, RATIO, rel_tol=1e-12) for a, b in zip(edges, edges[1:]))
+    assert HIGHEST_NS >= 1e13  # covers durations of at least 2 h 46 min
+
+
+def test_memory_does_not_depend_on_the_number_of_values():
+    histogram = filled(range(100, 10_000_000, 997))
+    assert len(histogram.bucket_counts()) == BUCKET_COUNT + 2
+    assert sum(histogram.bucket_counts()) == histogram.total
+
+
+def test_nonempty_buckets_give_upper_bounds_and_counts():
+    buckets = filled([50, 1000, 1000, 1010, int(HIGHEST_NS) * 2]).nonempty_buckets()
+    assert buckets["counts"] == [1, 3, 1]
+    assert buckets["bounds_ns"][0] == LOWEST_NS
+    assert 1010 < buckets["bounds_ns"][1] <= 1000 * RATIO**2
+    assert buckets["bounds_ns"][2] == int(HIGHEST_NS) * 2
