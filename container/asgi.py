@@ -2,7 +2,8 @@
 
 It reads the body up to the limit (413 beyond it), answers 429 with
 Retry-After when more requests are in flight than it may take (Snowflake backs
-off and retries), and writes the Gateway's Reply.
+off and retries), and writes the Gateway's Reply. The readiness probe's path is
+never refused: a briefly saturated instance must not be taken out of service.
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 class EchoServerApp:
     """ASGI 3 app serving a FunctionApp through a Gateway."""
 
-    def __init__(self, gateway: Gateway, max_body_bytes: int, max_in_flight: int) -> None:
+    def __init__(self, gateway: Gateway, max_body_bytes: int, max_in_flight: int, probe_path: str = "/healthcheck") -> None:
         self.gateway = gateway
         self.max_body_bytes = max_body_bytes
         self.max_in_flight = max_in_flight
+        self.probe_path = probe_path.lower()
         self.in_flight = 0
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
@@ -34,7 +36,7 @@ class EchoServerApp:
             await self._lifespan(receive, send)
 
     async def _http(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
-        if self.in_flight >= self.max_in_flight:
+        if self.in_flight >= self.max_in_flight and scope["path"].lower() != self.probe_path:
             busy = TooManyRequests("the server is busy; retry shortly", {"Retry-After": "1"})
             await _write(send, self.gateway.reject(busy))
             return

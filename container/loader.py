@@ -36,7 +36,7 @@ def build_app(settings: ServerSettings, app: func.FunctionApp | None = None, scr
     invoker = Invoker(str(script_root))
     invoker.load(routes.routes)
     gateway = Gateway(routes, RequestConverter(settings.max_body_bytes), invoker)
-    return EchoServerApp(gateway, settings.max_body_bytes, settings.max_in_flight)
+    return EchoServerApp(gateway, settings.max_body_bytes, settings.max_in_flight, settings.probe_path)
 
 
 def create_app() -> EchoServerApp:

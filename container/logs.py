@@ -1,7 +1,8 @@
 """Log lines on stdout, plain for people or JSON for Snowflake's event table.
 
 Snowpark Container Services reads a container's stdout/stderr; a JSON line with a
-`body` key is parsed into columns, so `SERVER_LOG_FORMAT=json` writes one.
+`body` key is stored as a structured record, keeping only Snowflake's keys
+(`timestamp`, `severity_text`, `body`, `attributes`), so that is all we write.
 """
 
 from __future__ import annotations
@@ -17,17 +18,18 @@ PLAIN_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 class JsonLineFormatter(logging.Formatter):
-    """One JSON object per record: timestamp, severity, logger, body (+ exception)."""
+    """One JSON object per record: timestamp, severity_text, body, attributes (logger, exception)."""
 
     def format(self, record: logging.LogRecord) -> str:
-        line: dict[str, Any] = {
-            "timestamp": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
-            "severity": record.levelname,
-            "logger": record.name,
-            "body": record.getMessage(),
-        }
+        attributes: dict[str, Any] = {"logger": record.name}
         if record.exc_info:
-            line["exception"] = "".join(traceback.format_exception(*record.exc_info))
+            attributes["exception"] = "".join(traceback.format_exception(*record.exc_info))
+        line = {
+            "timestamp": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
+            "severity_text": record.levelname,
+            "body": record.getMessage(),
+            "attributes": attributes,
+        }
         return orjson.dumps(line, default=str).decode()
 
 

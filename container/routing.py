@@ -10,6 +10,7 @@ from __future__ import annotations
 import inspect
 import json
 import re
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
@@ -85,7 +86,7 @@ class RouteTable:
 
     @classmethod
     def from_function_app(cls, app: func.FunctionApp, prefix: str = DEFAULT_ROUTE_PREFIX) -> "RouteTable":
-        return cls((r for f in app.get_functions() if (r := route_of(f)) is not None), prefix)
+        return cls((r for f in indexed_functions(app) if (r := route_of(f)) is not None), prefix)
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]]:
         """The route for `method` and `path`; raise NotFound or MethodNotAllowed (with Allow)."""
@@ -105,6 +106,17 @@ class RouteTable:
         if route is None:
             raise MethodNotAllowed(f"{path} does not accept {method.upper()}", {"Allow": entry.allow})
         return route, params
+
+
+_INDEXED: "weakref.WeakKeyDictionary[func.FunctionApp, list[func.Function]]" = weakref.WeakKeyDictionary()
+
+
+def indexed_functions(app: func.FunctionApp) -> list[func.Function]:
+    """The app's functions, indexed once as the worker does (FunctionApp.get_functions refuses a second call)."""
+    functions = _INDEXED.get(app)
+    if functions is None:
+        functions = _INDEXED[app] = app.get_functions()
+    return functions
 
 
 def route_of(function: func.Function) -> Route | None:

@@ -20,6 +20,7 @@ class ServerSettings:
     workers: int = 1
     max_body_bytes: int = 16 * 1024 * 1024
     max_in_flight: int = 256
+    probe_path: str = "/healthcheck"
     keep_alive_seconds: int = 5
     graceful_timeout_seconds: int = 20
     access_log: bool = True
@@ -35,6 +36,7 @@ class ServerSettings:
             workers=_integer(environ, "WEB_CONCURRENCY", default_workers(), low=1),
             max_body_bytes=_integer(environ, "SERVER_MAX_BODY_BYTES", cls.max_body_bytes, low=1),
             max_in_flight=_integer(environ, "SERVER_MAX_IN_FLIGHT", cls.max_in_flight, low=1),
+            probe_path=environ.get("SERVER_PROBE_PATH") or cls.probe_path,
             keep_alive_seconds=_integer(environ, "SERVER_KEEP_ALIVE_SECONDS", cls.keep_alive_seconds, low=1),
             graceful_timeout_seconds=_integer(
                 environ, "SERVER_GRACEFUL_TIMEOUT_SECONDS", cls.graceful_timeout_seconds, low=1, high=28

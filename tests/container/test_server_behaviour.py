@@ -84,7 +84,7 @@ def test_json_log_lines_have_a_body_for_snowflake(tmp_path: Path) -> None:
     server.stop()
     lines = [json.loads(line) for line in server.output().splitlines() if line.startswith("{")]
     assert lines, server.output()
-    assert all({"timestamp", "severity", "logger", "body"} <= set(line) for line in lines)
+    assert all(set(line) == {"timestamp", "severity_text", "body", "attributes"} for line in lines)
     assert any("GET /healthcheck" in line["body"] for line in lines)
 
 
@@ -114,3 +114,25 @@ def test_default_workers_follow_the_cgroup_cpu_limit(tmp_path: Path, cpu_max: st
     limit_file.write_text(cpu_max)
     unlimited = default_workers(str(tmp_path / "absent"))
     assert default_workers(str(limit_file)) == (unlimited if cap is None else min(unlimited, cap))
+
+
+@pytest.mark.parametrize("path, status", [("/healthcheck", 200), ("/HEALTHCHECK", 200), ("/echo", 429), ("/ui", 429)])
+def test_when_saturated_only_the_readiness_probe_is_still_answered(path: str, status: int) -> None:
+    import asyncio
+
+    from container.loader import build_app
+
+    app = build_app(ServerSettings(max_in_flight=1))
+    app.in_flight = 1  # as if one request were being served
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "GET", "path": path, "raw_path": path.encode(), "query_string": b"",
+             "headers": [(b"host", b"127.0.0.1")], "scheme": "http", "server": ("127.0.0.1", 8080)}
+    asyncio.run(app(scope, receive, send))
+    assert sent[0]["status"] == status
