@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import orjson
 import pytest
 
@@ -24,7 +26,7 @@ def test_a_bad_batch_raises_invalid_batch_naming_the_problem(request_body: bytes
 
 
 def test_the_character_name_prefixes_every_value() -> None:
-    assert echo_rows([[0, "hello!"]], "Bob") == [[0, "Bob said hello!"]]
+    assert echo_rows([[0, "hello!"]], "Bob") == [(0, "Bob said hello!")]
 
 
 def test_a_hundred_thousand_rows_keep_their_numbers_and_order() -> None:
@@ -32,8 +34,42 @@ def test_a_hundred_thousand_rows_keep_their_numbers_and_order() -> None:
     answer = echo_rows(rows, "I")
     assert len(answer) == 100_000
     assert [n for n, _ in answer] == list(range(100_000))
-    assert answer[99_999] == [99_999, "I said row 99999"]
+    assert answer[99_999] == (99_999, "I said row 99999")
 
 
-def test_parse_batch_returns_the_rows_untouched() -> None:
-    assert parse_batch(b'{"data": [[0, "a"]]}') == [[0, "a"]]
+@pytest.mark.parametrize(
+    "rows",
+    [
+        pytest.param([[0, "a"], [1, None]], id="text-then-null"),
+        pytest.param([[0, "a"], [1, 2]], id="text-then-number"),
+        pytest.param([[0, "a"], [True, "b"]], id="bool-row-number-late"),
+        pytest.param([[0, "a"], ["ab"]], id="short-row-late"),
+        pytest.param([[0, "a"], "xy"], id="two-letter-string-row"),
+        pytest.param([[0, "a"], {"k": 1, "j": 2}], id="two-key-object-row"),
+    ],
+)
+def test_mixed_batches_answer_as_if_checked_row_by_row(rows: list) -> None:
+    from echo_service.batch import _echo_checked
+
+    try:
+        expected = _echo_checked(rows, "I said ")
+    except InvalidBatch as error:
+        with pytest.raises(InvalidBatch, match=re.escape(error.message)):
+            echo_rows(rows, "I")
+    else:
+        assert echo_rows(rows, "I") == expected
+
+
+def test_parse_batch_returns_validated_rows() -> None:
+    assert parse_batch(b'{"data": [[0, "a"], [1, null], [2, 3]]}') == [(0, "a"), (1, None), (2, 3)]
+
+
+@pytest.mark.parametrize("value, text", [(10**30, "1" + "0" * 30), (True, "true"), (False, "false"), (0.1, "0.1")])
+def test_scalars_of_any_size_are_echoed_as_json_text(value: object, text: str) -> None:
+    request_body = orjson.dumps({"data": [[0, value]]}) if value != 10**30 else b'{"data": [[0, 1' + b"0" * 30 + b"]]}"
+    assert orjson.loads(answer_batch(request_body, "I")) == {"data": [[0, f"I said {text}"]]}
+
+
+def test_a_row_number_beyond_64_bits_is_refused() -> None:
+    with pytest.raises(InvalidBatch, match="row number"):
+        answer_batch(b'{"data": [[18446744073709551616, "a"]]}', "I")
