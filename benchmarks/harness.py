@@ -148,7 +148,7 @@ def wrk(url: str, body: bytes, connections: int, seconds: float, threads: int = 
             "end\n"
         )
         done = subprocess.run(
-            ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", str(script), url],
+            ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "10s", "-s", str(script), url],
             capture_output=True, text=True, check=True,
         )
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", done.stdout).group(1))
