@@ -35,7 +35,6 @@ import json
 import logging
 import statistics
 import sys
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -43,11 +42,14 @@ from pathlib import Path
 
 # Measure the source in this repository, installed or not.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "python_worker_extension_timer"))
+sys.path.insert(1, str(Path(__file__).resolve().parents[1]))
 
 import azure.functions as func  # noqa: E402
 from azure.functions import AppExtensionBase  # noqa: E402
 
 from python_worker_extension_timer import TimerExtension, __version__  # noqa: E402
+
+from container.invocation import InvocationContext  # noqa: E402
 
 LOG_FORMAT = "%(asctime)s [%(levelname)s] %(name)s: %(message)s"
 
@@ -72,40 +74,6 @@ def make_logger(name: str) -> logging.Logger:
     logger.setLevel(logging.INFO)
     logger.propagate = False
     return logger
-
-
-class BenchContext(func.Context):
-    """A minimal real ``azure.functions.Context``."""
-
-    __slots__ = ("_invocation_id", "_function_name")
-
-    def __init__(self, invocation_id: str, function_name: str) -> None:
-        self._invocation_id = invocation_id
-        self._function_name = function_name
-
-    @property
-    def invocation_id(self) -> str:
-        return self._invocation_id
-
-    @property
-    def function_name(self) -> str:
-        return self._function_name
-
-    @property
-    def function_directory(self) -> str:
-        return "/home/site/wwwroot"
-
-    @property
-    def thread_local_storage(self):
-        return threading.local
-
-    @property
-    def trace_context(self):
-        return None
-
-    @property
-    def retry_context(self):
-        return None
 
 
 class NoopExtension(AppExtensionBase):
@@ -218,7 +186,7 @@ def main(argv=None) -> int:
     if options.n < 1 or options.repeats < 1:
         parser.error("--n and --repeats must be >= 1")
 
-    contexts = [BenchContext(str(uuid.uuid4()), "echo") for _ in range(options.n)]
+    contexts = [InvocationContext("echo", "/home/site/wwwroot", str(uuid.uuid4())) for _ in range(options.n)]
     table = variants()
     samples: dict[str, list[float]] = {name: [] for name in table}
     for hooks in table.values():  # warm-up

@@ -21,50 +21,29 @@ PROJECT_DIR = Path(__file__).resolve().parents[2] / "python_worker_extension_tim
 if str(PROJECT_DIR) not in sys.path:
     sys.path.insert(0, str(PROJECT_DIR))
 
-import azure.functions as func  # noqa: E402
 from azure.functions.extension import ExtensionMeta  # noqa: E402
 from python_worker_extension_timer.clock import ManualClock  # noqa: E402
+
+from container.invocation import InvocationContext  # noqa: E402
 
 from python_worker_extension_timer import TimerExtension  # noqa: E402
 
 LOGGER_NAME = "python_worker_extension_timer"
 
 
-class FakeContext(func.Context):
-    """A real ``azure.functions.Context`` with every abstract property.
-
-    ``invocation_id`` is writable so long loops can reuse one object.
-    """
-
-    __slots__ = ("invocation_id_", "function_name_")
+class FakeContext(InvocationContext):
+    """The runner's real ``azure.functions.Context``, its invocation id writable so long loops reuse one object."""
 
     def __init__(self, invocation_id: str, function_name: str = "echo") -> None:
-        self.invocation_id_ = invocation_id
-        self.function_name_ = function_name
+        super().__init__(function_name, "/home/site/wwwroot", invocation_id)
 
     @property
-    def invocation_id(self) -> str:
-        return self.invocation_id_
+    def invocation_id_(self) -> str:
+        return self._invocation_id
 
-    @property
-    def function_name(self) -> str:
-        return self.function_name_
-
-    @property
-    def function_directory(self) -> str:
-        return "/home/site/wwwroot"
-
-    @property
-    def thread_local_storage(self):
-        return threading.local
-
-    @property
-    def trace_context(self):
-        return None
-
-    @property
-    def retry_context(self):
-        return None
+    @invocation_id_.setter
+    def invocation_id_(self, value: str) -> None:
+        self._invocation_id = value
 
 
 class Worker:
