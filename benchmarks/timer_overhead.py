@@ -157,7 +157,7 @@ def variants() -> dict[str, Hooks]:
     }
 
 
-def run_once(hooks: Hooks, contexts: list[BenchContext]) -> float:
+def run_once(hooks: Hooks, contexts: list[InvocationContext]) -> float:
     """Time one pass over ``contexts``; return ns per invocation."""
     pre, post, logger, setup = hooks
     setup()

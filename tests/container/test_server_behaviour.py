@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from container.settings import ServerSettings, SettingsError, default_workers
+from container.settings import ServerSettings, default_workers
 from tests.support.raw_http import open_connection, read_response, request_bytes
 from tests.support.servers import container_env, start_container
 
