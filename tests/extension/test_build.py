@@ -93,11 +93,19 @@ def test_the_wheel_contains_py_typed_and_license_and_no_tests(artifacts):
     assert "Programming Language :: Python :: 3.12" in metadata.get_all("Classifier")
 
 
-def test_the_wheel_installs_into_a_fresh_venv_and_imports(artifacts):
+@pytest.fixture(scope="module")
+def installed_venv(artifacts) -> Path:
+    """A fresh virtual environment (no system site-packages) with the wheel installed."""
     venv = artifacts["root"] / "venv"
     run(sys.executable, "-m", "venv", venv)
+    run(venv / "bin" / "python", "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+        artifacts["wheel"], timeout=600)
+    return venv
+
+
+def test_the_wheel_installs_into_a_fresh_venv_and_imports(artifacts, installed_venv):
+    venv = installed_venv
     python = venv / "bin" / "python"
-    run(python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", artifacts["wheel"], timeout=600)
     # cwd outside the repository, so only the installed package is importable.
     result = run(
         python, "-c",
@@ -110,3 +118,27 @@ def test_the_wheel_installs_into_a_fresh_venv_and_imports(artifacts):
     version, location = result.stdout.split()
     assert version == VERSION
     assert Path(location).is_relative_to(venv)
+
+
+REPO_ROOT = PROJECT_DIR.parent
+
+
+def test_from_the_repository_root_the_installed_package_wins_over_the_project_folder(installed_venv):
+    """The project folder shares the package's name; the installed package must still be the one imported."""
+    python = installed_venv / "bin" / "python"
+    result = run(python, "-c", "import python_worker_extension_timer as p; print(p.__file__)", cwd=REPO_ROOT)
+    assert Path(result.stdout.strip()).is_relative_to(installed_venv)
+
+
+def test_without_the_install_function_app_fails_with_a_clear_message(tmp_path):
+    venv = tmp_path / "venv"
+    run(sys.executable, "-m", "venv", venv)
+    python = venv / "bin" / "python"
+    run(python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "azure-functions", "orjson",
+        "msgspec", timeout=600)
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
+    done = subprocess.run([str(python), "-c", "import function_app"], cwd=REPO_ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0
+    assert "python_worker_extension_timer is not installed" in done.stderr
+    assert "pip install -r requirements.txt" in done.stderr
