@@ -41,23 +41,30 @@ class RequestConverter:
         )
 
     def decode_body(self, encoding: str, body: bytes) -> bytes:
+        """Inflate a gzip body, every member of it (RFC 1952 allows several), up to the limit."""
         if encoding == "identity":
             return body
         if encoding not in ("gzip", "x-gzip"):
             raise UnsupportedMediaType(f"Content-Encoding {encoding} is not supported; send gzip or identity")
-        inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
-        try:
-            inflated = inflater.decompress(body, self.max_body_bytes + 1)
-            if len(inflated) > self.max_body_bytes or inflater.unconsumed_tail:
-                raise PayloadTooLarge(f"the inflated body is over the limit of {self.max_body_bytes:,} bytes")
-            inflated += inflater.flush()
-        except zlib.error as error:
-            raise BadRequest(f"the gzip body is corrupt: {error}") from None
-        if not inflater.eof:
-            raise BadRequest("the gzip body is truncated")
+        inflated = bytearray()
+        remaining = body
+        while True:
+            inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+            try:
+                inflated += inflater.decompress(remaining, self.max_body_bytes + 1 - len(inflated))
+                if len(inflated) > self.max_body_bytes or inflater.unconsumed_tail:
+                    raise PayloadTooLarge(f"the inflated body is over the limit of {self.max_body_bytes:,} bytes")
+                inflated += inflater.flush()
+            except zlib.error as error:
+                raise BadRequest(f"the gzip body is corrupt: {error}") from None
+            if not inflater.eof:
+                raise BadRequest("the gzip body is truncated")
+            remaining = inflater.unused_data
+            if not remaining:
+                break
         if len(inflated) > self.max_body_bytes:
             raise PayloadTooLarge(f"the inflated body is over the limit of {self.max_body_bytes:,} bytes")
-        return inflated
+        return bytes(inflated)
 
 
 def _headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:

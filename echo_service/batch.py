@@ -35,10 +35,14 @@ def parse_batch(body: bytes) -> list[Row]:
         raise InvalidBatch('empty body: send a JSON object like {"data": [[0, "hello"]]}')
     try:
         return _DECODER.decode(body).data
-    except msgspec.DecodeError as error:
-        if not isinstance(error, msgspec.ValidationError):
-            raise InvalidBatch(f"body is not valid JSON: {error}") from None
+    except msgspec.ValidationError as error:
         raise _explain(body, error) from None
+    except msgspec.DecodeError as error:
+        raise InvalidBatch(f"body is not valid JSON: {error}") from None
+    except UnicodeDecodeError:  # raised by the decoder for a string that is not UTF-8
+        raise InvalidBatch("body is not valid JSON: a string is not valid UTF-8") from None
+    except RecursionError:
+        raise InvalidBatch("body is not valid JSON: nested too deeply") from None
 
 
 def echo_rows(rows: list[Any], character: str) -> list[tuple[int, str | None]]:
