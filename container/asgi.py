@@ -1,6 +1,7 @@
 """The ASGI application: thin glue between the HTTP server and the Gateway.
 
-It reads the body up to the limit (413 beyond it), answers 429 with
+It refuses oversized headers (431), reads the body up to the limit (413 beyond
+it) and within a time limit (408 for a stalled upload), answers 429 with
 Retry-After when more requests are in flight than it may take (Snowflake backs
 off and retries), and writes the Gateway's Reply. The readiness probe's path is
 never refused: a briefly saturated instance must not be taken out of service.
@@ -8,9 +9,10 @@ never refused: a briefly saturated instance must not be taken out of service.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, Awaitable, Callable
 
-from .errors import PayloadTooLarge, TooManyRequests
+from .errors import HeadersTooLarge, HttpError, PayloadTooLarge, RequestTimeout, TooManyRequests
 from .gateway import Gateway
 from .responses import Reply
 
@@ -21,11 +23,21 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 class EchoServerApp:
     """ASGI 3 app serving a FunctionApp through a Gateway."""
 
-    def __init__(self, gateway: Gateway, max_body_bytes: int, max_in_flight: int, probe_path: str = "/healthcheck") -> None:
+    def __init__(
+        self,
+        gateway: Gateway,
+        max_body_bytes: int,
+        max_in_flight: int,
+        probe_path: str = "/healthcheck",
+        body_timeout_seconds: float = 10.0,
+        max_header_bytes: int = 64 * 1024,
+    ) -> None:
         self.gateway = gateway
         self.max_body_bytes = max_body_bytes
         self.max_in_flight = max_in_flight
         self.probe_path = probe_path.lower()
+        self.body_timeout_seconds = body_timeout_seconds
+        self.max_header_bytes = max_header_bytes
         self.in_flight = 0
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
@@ -45,21 +57,31 @@ class EchoServerApp:
             body = await self._read_body(scope, receive)
             if body is None:  # the client went away mid-body: nothing to answer
                 return
-            reply = self.gateway.reject(body) if isinstance(body, PayloadTooLarge) else await self.gateway.handle(scope, body)
+            reply = self.gateway.reject(body) if isinstance(body, HttpError) else await self.gateway.handle(scope, body)
             await _write(send, reply)
         finally:
             self.in_flight -= 1
 
-    async def _read_body(self, scope: dict[str, Any], receive: Receive) -> bytes | PayloadTooLarge | None:
+    async def _read_body(self, scope: dict[str, Any], receive: Receive) -> bytes | HttpError | None:
+        """The whole body; an HttpError to answer instead of calling the function; None if the client left."""
         limit = self.max_body_bytes
         too_large = PayloadTooLarge(f"the body is over the limit of {limit:,} bytes")
+        header_bytes = 0
         for name, value in scope["headers"]:
+            header_bytes += len(name) + len(value)
             if name == b"content-length" and value.isdigit() and int(value) > limit:
                 return too_large
+        if header_bytes > self.max_header_bytes:
+            return HeadersTooLarge(f"the headers are over the limit of {self.max_header_bytes:,} bytes")
         chunks: list[bytes] = []
         size = 0
         while True:
-            message = await receive()
+            try:
+                message = await asyncio.wait_for(receive(), self.body_timeout_seconds)
+            except asyncio.TimeoutError:
+                return RequestTimeout(
+                    f"the body did not arrive within {self.body_timeout_seconds:g} s", {"Connection": "close"}
+                )
             if message["type"] == "http.disconnect":
                 return None
             chunk = message.get("body", b"")

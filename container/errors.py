@@ -26,6 +26,10 @@ class MethodNotAllowed(HttpError):
     status = 405
 
 
+class RequestTimeout(HttpError):
+    status = 408
+
+
 class PayloadTooLarge(HttpError):
     status = 413
 
@@ -36,3 +40,7 @@ class UnsupportedMediaType(HttpError):
 
 class TooManyRequests(HttpError):
     status = 429
+
+
+class HeadersTooLarge(HttpError):
+    status = 431

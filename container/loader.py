@@ -36,7 +36,14 @@ def build_app(settings: ServerSettings, app: func.FunctionApp | None = None, scr
     invoker = Invoker(str(script_root))
     invoker.load(routes.routes)
     gateway = Gateway(routes, RequestConverter(settings.max_body_bytes), invoker)
-    return EchoServerApp(gateway, settings.max_body_bytes, settings.max_in_flight, settings.probe_path)
+    return EchoServerApp(
+        gateway,
+        settings.max_body_bytes,
+        settings.max_in_flight,
+        settings.probe_path,
+        settings.body_timeout_seconds,
+        settings.max_header_bytes,
+    )
 
 
 def create_app() -> EchoServerApp:

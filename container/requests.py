@@ -11,6 +11,9 @@ import azure.functions as func
 from .errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 
 
+MAX_GZIP_MEMBERS = 64  # real clients send one; many tiny members would make inflating slow
+
+
 class RequestConverter:
     """Builds `HttpRequest` objects as the Functions host hands them to the worker.
 
@@ -48,7 +51,7 @@ class RequestConverter:
             raise UnsupportedMediaType(f"Content-Encoding {encoding} is not supported; send gzip or identity")
         inflated = bytearray()
         remaining = body
-        while True:
+        for _ in range(MAX_GZIP_MEMBERS):
             inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
             try:
                 inflated += inflater.decompress(remaining, self.max_body_bytes + 1 - len(inflated))
@@ -62,6 +65,8 @@ class RequestConverter:
             remaining = inflater.unused_data
             if not remaining:
                 break
+        else:
+            raise BadRequest(f"the gzip body has more than {MAX_GZIP_MEMBERS} members")
         if len(inflated) > self.max_body_bytes:
             raise PayloadTooLarge(f"the inflated body is over the limit of {self.max_body_bytes:,} bytes")
         return bytes(inflated)

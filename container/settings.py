@@ -21,6 +21,8 @@ class ServerSettings:
     max_body_bytes: int = 16 * 1024 * 1024
     max_in_flight: int = 256
     probe_path: str = "/healthcheck"
+    body_timeout_seconds: int = 10
+    max_header_bytes: int = 64 * 1024
     keep_alive_seconds: int = 5
     graceful_timeout_seconds: int = 20
     access_log: bool = True
@@ -37,6 +39,8 @@ class ServerSettings:
             max_body_bytes=_integer(environ, "SERVER_MAX_BODY_BYTES", cls.max_body_bytes, low=1),
             max_in_flight=_integer(environ, "SERVER_MAX_IN_FLIGHT", cls.max_in_flight, low=1),
             probe_path=environ.get("SERVER_PROBE_PATH") or cls.probe_path,
+            body_timeout_seconds=_integer(environ, "SERVER_BODY_TIMEOUT_SECONDS", cls.body_timeout_seconds, low=1),
+            max_header_bytes=_integer(environ, "SERVER_MAX_HEADER_BYTES", cls.max_header_bytes, low=1024),
             keep_alive_seconds=_integer(environ, "SERVER_KEEP_ALIVE_SECONDS", cls.keep_alive_seconds, low=1),
             graceful_timeout_seconds=_integer(
                 environ, "SERVER_GRACEFUL_TIMEOUT_SECONDS", cls.graceful_timeout_seconds, low=1, high=28

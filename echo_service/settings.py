@@ -9,8 +9,12 @@ DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
 
 
 def character_name() -> str:
-    """Who says the echoed text; read per call so app-setting changes apply."""
-    return os.environ.get("CHARACTER_NAME") or DEFAULT_CHARACTER_NAME
+    """Who says the echoed text; read per call so app-setting changes apply.
+
+    Bytes of the environment that are not UTF-8 become U+FFFD rather than breaking every answer.
+    """
+    name = os.environ.get("CHARACTER_NAME") or DEFAULT_CHARACTER_NAME
+    return name if name.isascii() else name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def max_body_bytes() -> int:

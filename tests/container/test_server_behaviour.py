@@ -141,3 +141,32 @@ def test_when_saturated_only_the_readiness_probe_is_still_answered(path: str, st
              "headers": [(b"host", b"127.0.0.1")], "scheme": "http", "server": ("127.0.0.1", 8080)}
     asyncio.run(app(scope, receive, send))
     assert sent[0]["status"] == status
+
+
+def test_a_stalled_upload_is_answered_408_and_closed(tmp_path: Path) -> None:
+    server = start_container(tmp_path, SERVER_BODY_TIMEOUT_SECONDS="1", SERVER_ACCESS_LOG="0")
+    sock = open_connection(server.port)
+    try:
+        started = time.monotonic()
+        sock.sendall(HELD_REQUEST[:-10])
+        status, headers, body = read_response(sock)
+        waited = time.monotonic() - started
+        closed = sock.recv(1) == b""
+    finally:
+        sock.close()
+        server.stop()
+    assert status == 408
+    assert "within 1 s" in json.loads(body)["error"]
+    assert 0.9 < waited < 5
+    assert closed
+
+
+def test_headers_over_the_limit_are_431(tmp_path: Path) -> None:
+    server = start_container(tmp_path, SERVER_MAX_HEADER_BYTES="4096")
+    try:
+        small = httpx.get(f"{server.base_url}/healthcheck", headers={"X-Pad": "a" * 3000})
+        large = httpx.get(f"{server.base_url}/healthcheck", headers={"X-Pad": "a" * 5000})
+    finally:
+        server.stop()
+    assert small.status_code == 200
+    assert large.status_code == 431 and "4,096 bytes" in large.json()["error"]
