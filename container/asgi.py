@@ -10,7 +10,9 @@ never refused: a briefly saturated instance must not be taken out of service.
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Awaitable, Callable
+import contextlib
+import sys
+from typing import Any, AsyncIterator, Awaitable, Callable
 
 from .errors import HeadersTooLarge, HttpError, PayloadTooLarge, RequestTimeout, TooManyRequests
 from .gateway import Gateway
@@ -65,33 +67,36 @@ class EchoServerApp:
     async def _read_body(self, scope: dict[str, Any], receive: Receive) -> bytes | HttpError | None:
         """The whole body; an HttpError to answer instead of calling the function; None if the client left."""
         limit = self.max_body_bytes
-        too_large = PayloadTooLarge(f"the body is over the limit of {limit:,} bytes")
         header_bytes = 0
         for name, value in scope["headers"]:
             header_bytes += len(name) + len(value)
             if name == b"content-length" and value.isdigit() and int(value) > limit:
-                return too_large
+                return self._too_large()
         if header_bytes > self.max_header_bytes:
             return HeadersTooLarge(f"the headers are over the limit of {self.max_header_bytes:,} bytes")
         chunks: list[bytes] = []
         size = 0
-        while True:
-            try:
-                message = await asyncio.wait_for(receive(), self.body_timeout_seconds)
-            except asyncio.TimeoutError:
-                return RequestTimeout(
-                    f"the body did not arrive within {self.body_timeout_seconds:g} s", {"Connection": "close"}
-                )
-            if message["type"] == "http.disconnect":
-                return None
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > limit:
-                return too_large
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
+        try:
+            async with _deadline(self.body_timeout_seconds):  # one timer for the whole body, no extra task
+                while True:
+                    message = await receive()
+                    if message["type"] == "http.disconnect":
+                        return None
+                    chunk = message.get("body", b"")
+                    size += len(chunk)
+                    if size > limit:
+                        return self._too_large()
+                    chunks.append(chunk)
+                    if not message.get("more_body", False):
+                        break
+        except asyncio.TimeoutError:
+            return RequestTimeout(
+                f"the body did not arrive within {self.body_timeout_seconds:g} s", {"Connection": "close"}
+            )
         return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+    def _too_large(self) -> PayloadTooLarge:
+        return PayloadTooLarge(f"the body is over the limit of {self.max_body_bytes:,} bytes")
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -102,6 +107,31 @@ class EchoServerApp:
                 self.gateway.invoker.shutdown()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+
+if sys.version_info >= (3, 11):
+    _deadline = asyncio.timeout
+else:  # Python 3.10: a timer that cancels the reading task, as asyncio.timeout does
+    @contextlib.asynccontextmanager
+    async def _deadline(seconds: float) -> AsyncIterator[None]:
+        task = asyncio.current_task()
+        assert task is not None
+        expired = False
+
+        def expire() -> None:
+            nonlocal expired
+            expired = True
+            task.cancel()
+
+        timer = asyncio.get_running_loop().call_later(seconds, expire)
+        try:
+            yield
+        except asyncio.CancelledError:
+            if expired:
+                raise asyncio.TimeoutError from None
+            raise
+        finally:
+            timer.cancel()
 
 
 async def _write(send: Send, reply: Reply) -> None:

@@ -113,11 +113,21 @@ class ExtensionHooks:
                 except Exception as error:  # the worker logs and goes on
                     worker_logger.error(error, exc_info=True)
 
-    def run(self, hook_name: str, context: func.Context, args: dict[str, Any], returned: Any = None) -> None:
+    def registered(self, function_name: str) -> tuple[Any, Any] | None:
+        """The function's and the app's registered hooks, looked up once per invocation; None if there are none."""
+        function_hooks = ExtensionMeta.get_function_hooks(function_name)
+        app_hooks = ExtensionMeta.get_application_hooks()
+        return None if function_hooks is None and app_hooks is None else (function_hooks, app_hooks)
+
+    def run(
+        self, registered: tuple[Any, Any], hook_name: str, context: func.Context, args: dict[str, Any], returned: Any = None
+    ) -> None:
         """Run one kind of hook: the function's extensions, then the app's (the caller checked the flag)."""
-        function_hooks = ExtensionMeta.get_function_hooks(context.function_name)
-        self._run_each(function_hooks, hook_name, context, args, returned)
-        self._run_each(ExtensionMeta.get_application_hooks(), hook_name, context, args, returned)
+        function_hooks, app_hooks = registered
+        if function_hooks is not None:
+            self._run_each(function_hooks, hook_name, context, args, returned)
+        if app_hooks is not None:
+            self._run_each(app_hooks, hook_name, context, args, returned)
 
     def _run_each(self, hooks: Any, hook_name: str, context: func.Context, args: dict[str, Any], returned: Any) -> None:
         for hook in getattr(hooks, hook_name, None) or ():
@@ -166,30 +176,31 @@ class Invoker:
         args: dict[str, Any] = {route.trigger_arg: request}
         if route.wants_context:
             args["context"] = context
-        hooks = self.hooks if self.hooks.is_enabled() else None
+        hooks = self.hooks
+        found = hooks.registered(route.function_name) if hooks.is_enabled() else None
         if route.is_async:
-            if hooks:
-                hooks.run(APP_PRE, context, args)
-                hooks.run(FUNC_PRE, context, args)
+            if found:
+                hooks.run(found, APP_PRE, context, args)
+                hooks.run(found, FUNC_PRE, context, args)
             returned = await route.user_function(**args)
-            if hooks:
-                hooks.run(FUNC_POST, context, args, returned)
-                hooks.run(APP_POST, context, args, returned)
+            if found:
+                hooks.run(found, FUNC_POST, context, args, returned)
+                hooks.run(found, APP_POST, context, args, returned)
             return returned
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, self._call_sync, hooks, route.user_function, context, args)
+        return await loop.run_in_executor(self._pool, self._call_sync, found, route.user_function, context, args)
 
-    @staticmethod
     def _call_sync(
-        hooks: ExtensionHooks | None, function: Callable[..., Any], context: func.Context, args: dict[str, Any]
+        self, found: tuple[Any, Any] | None, function: Callable[..., Any], context: func.Context, args: dict[str, Any]
     ) -> Any:
-        if hooks:
-            hooks.run(APP_PRE, context, args)
-            hooks.run(FUNC_PRE, context, args)
+        hooks = self.hooks
+        if found:
+            hooks.run(found, APP_PRE, context, args)
+            hooks.run(found, FUNC_PRE, context, args)
         returned = function(**args)
-        if hooks:
-            hooks.run(FUNC_POST, context, args, returned)
-            hooks.run(APP_POST, context, args, returned)
+        if found:
+            hooks.run(found, FUNC_POST, context, args, returned)
+            hooks.run(found, APP_POST, context, args, returned)
         return returned
 
     def shutdown(self) -> None:
