@@ -10,9 +10,7 @@ never refused: a briefly saturated instance must not be taken out of service.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import sys
-from typing import Any, AsyncIterator, Awaitable, Callable
+from typing import Any, Awaitable, Callable
 
 from .errors import HeadersTooLarge, HttpError, PayloadTooLarge, RequestTimeout, TooManyRequests
 from .gateway import Gateway
@@ -40,6 +38,7 @@ class EchoServerApp:
         self.probe_path = probe_path.lower()
         self.body_timeout_seconds = body_timeout_seconds
         self.max_header_bytes = max_header_bytes
+        self.deadlines = BodyDeadlines(body_timeout_seconds)
         self.in_flight = 0
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
@@ -76,23 +75,27 @@ class EchoServerApp:
             return HeadersTooLarge(f"the headers are over the limit of {self.max_header_bytes:,} bytes")
         chunks: list[bytes] = []
         size = 0
+        task = self.deadlines.watch()
         try:
-            async with _deadline(self.body_timeout_seconds):  # one timer for the whole body, no extra task
-                while True:
-                    message = await receive()
-                    if message["type"] == "http.disconnect":
-                        return None
-                    chunk = message.get("body", b"")
-                    size += len(chunk)
-                    if size > limit:
-                        return self._too_large()
-                    chunks.append(chunk)
-                    if not message.get("more_body", False):
-                        break
-        except asyncio.TimeoutError:
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    return None
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                if size > limit:
+                    return self._too_large()
+                chunks.append(chunk)
+                if not message.get("more_body", False):
+                    break
+        except asyncio.CancelledError:
+            if not self.deadlines.expired(task):
+                raise
             return RequestTimeout(
                 f"the body did not arrive within {self.body_timeout_seconds:g} s", {"Connection": "close"}
             )
+        finally:
+            self.deadlines.forget(task)
         return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
     def _too_large(self) -> PayloadTooLarge:
@@ -109,29 +112,50 @@ class EchoServerApp:
                 return
 
 
-if sys.version_info >= (3, 11):
-    _deadline = asyncio.timeout
-else:  # Python 3.10: a timer that cancels the reading task, as asyncio.timeout does
-    @contextlib.asynccontextmanager
-    async def _deadline(seconds: float) -> AsyncIterator[None]:
+class BodyDeadlines:
+    """Cancels body reads that run past their deadline.
+
+    One sweeper task checks a few times per timeout, instead of a timer per
+    request: on the hot path a request costs a dict insert and a delete.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._reading: dict[asyncio.Task[Any], float] = {}
+        self._expired: set[asyncio.Task[Any]] = set()
+        self._sweeper: asyncio.Task[None] | None = None
+
+    def watch(self) -> asyncio.Task[Any]:
         task = asyncio.current_task()
         assert task is not None
-        expired = False
+        loop = task.get_loop()
+        self._reading[task] = loop.time() + self.seconds
+        if self._sweeper is None or self._sweeper.done():
+            self._sweeper = loop.create_task(self._sweep())
+        return task
 
-        def expire() -> None:
-            nonlocal expired
-            expired = True
-            task.cancel()
+    def forget(self, task: asyncio.Task[Any]) -> None:
+        self._reading.pop(task, None)
 
-        timer = asyncio.get_running_loop().call_later(seconds, expire)
-        try:
-            yield
-        except asyncio.CancelledError:
-            if expired:
-                raise asyncio.TimeoutError from None
-            raise
-        finally:
-            timer.cancel()
+    def expired(self, task: asyncio.Task[Any]) -> bool:
+        """Whether the cancellation was ours; if so, the task goes on (it answers 408)."""
+        if task not in self._expired:
+            return False
+        self._expired.discard(task)
+        if hasattr(task, "uncancel"):
+            task.uncancel()
+        return True
+
+    async def _sweep(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self._reading:
+            await asyncio.sleep(min(1.0, self.seconds / 4))
+            now = loop.time()
+            for task, deadline in list(self._reading.items()):
+                if deadline <= now:
+                    del self._reading[task]
+                    self._expired.add(task)
+                    task.cancel()
 
 
 async def _write(send: Send, reply: Reply) -> None:

@@ -13,8 +13,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import random
 import threading
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Mapping
 
@@ -93,6 +93,19 @@ class InvocationContext(func.Context):
         return self._retry
 
 
+_VERSION_4 = (0x4 << 76) | (0x2 << 62)  # the version and variant bits of a random (version 4) UUID
+_NOT_VERSION_BITS = ~((0xF << 76) | (0x3 << 62))
+
+
+def random_invocation_id(bits: Callable[[int], int] = random.getrandbits) -> str:
+    """A random UUID (version 4) as text, like the host's invocation ids, at a fraction of uuid.uuid4()'s cost.
+
+    Ids must be unique, not secret: a fast pseudo-random source serves.
+    """
+    digits = f"{bits(128) & _NOT_VERSION_BITS | _VERSION_4:032x}"
+    return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
+
+
 class ExtensionHooks:
     """Runs the registered worker extensions' hooks with the worker's rules."""
 
@@ -155,12 +168,12 @@ class Invoker:
         self,
         function_directory: str,
         hooks: ExtensionHooks | None = None,
-        new_invocation_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+        new_invocation_id: Callable[[], str] | None = None,
         max_threads: int | None = None,
     ) -> None:
         self.function_directory = function_directory
         self.hooks = hooks or ExtensionHooks()
-        self.new_invocation_id = new_invocation_id
+        self.new_invocation_id = new_invocation_id or random_invocation_id
         if max_threads is None:
             configured = os.environ.get(THREAD_COUNT_SETTING, "").strip()
             max_threads = int(configured) if configured.isdigit() and int(configured) > 0 else None

@@ -252,3 +252,13 @@ def test_function_level_extensions_run_inside_the_app_level_ones(
     CALLS.clear()
     httpx.get(f"{server.base_url}/hello_async")
     assert kinds() == ["app-pre", "function", "app-post"]
+
+
+def test_invocation_ids_are_version_4_uuids() -> None:
+    import uuid
+
+    from container.invocation import random_invocation_id
+
+    ids = {random_invocation_id() for _ in range(1000)}
+    assert len(ids) == 1000
+    assert all(uuid.UUID(i).version == 4 and str(uuid.UUID(i)) == i for i in ids)
