@@ -13,6 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from tests.support.extensions import isolated_extensions  # noqa: E402
 from tests.support.servers import ServerProcess, start_container  # noqa: E402
 
 
@@ -40,13 +41,5 @@ def client(server: ServerProcess) -> Iterator[httpx.Client]:
 @pytest.fixture
 def clean_extensions() -> Iterator[None]:
     """Registered worker extensions restored after the test, as if nothing had been imported."""
-    from azure.functions import ExtensionMeta
-
-    saved = (ExtensionMeta._app_exts, dict(ExtensionMeta._func_exts), dict(ExtensionMeta._info))
-    ExtensionMeta._app_exts = None
-    ExtensionMeta._func_exts = {}
-    ExtensionMeta._info = {}
-    try:
+    with isolated_extensions():
         yield
-    finally:
-        ExtensionMeta._app_exts, ExtensionMeta._func_exts, ExtensionMeta._info = saved
