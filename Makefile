@@ -8,7 +8,7 @@ TIMER_SOURCES := python_worker_extension_timer/pyproject.toml $(wildcard python_
 .PHONY: run test bench clean
 
 run: $(VENV)/.run-installed
-	PYTHON_ENABLE_WORKER_EXTENSIONS=$${PYTHON_ENABLE_WORKER_EXTENSIONS:-1} $(BIN)/python -m container
+	PYTHON_ENABLE_WORKER_EXTENSIONS=$${PYTHON_ENABLE_WORKER_EXTENSIONS:-1} WEB_CONCURRENCY=$${WEB_CONCURRENCY:-1} $(BIN)/python -m container
 
 test: $(VENV)/.test-installed
 	$(BIN)/python -m pytest
