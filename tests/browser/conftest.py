@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.support.servers import ROOT, ServerProcess, start_container
+from tests.support.servers import ROOT, ServerProcess
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 ARTIFACTS = ROOT / "test-artifacts"
@@ -66,11 +66,9 @@ def browser(playwright: Any) -> Iterator[Any]:
 
 
 @pytest.fixture(scope="module")
-def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    """Our server (`python -m container`) with the timer extension on, for the latency view."""
-    process = start_container(tmp_path_factory.mktemp("browser"), PYTHON_ENABLE_WORKER_EXTENSIONS="1")
-    yield process
-    process.stop()
+def ui_server(server: ServerProcess) -> ServerProcess:
+    """The suite's server (`python -m container`, timer extension on), for the pages and the latency view."""
+    return server
 
 
 @dataclass
