@@ -38,7 +38,7 @@ class RequestConverter:
             method=scope["method"],
             url=_url(scope, headers, query),
             headers=headers,
-            params=dict(parse_qsl(query, keep_blank_values=True)),
+            params=dict(parse_qsl(query, keep_blank_values=True)) if query else {},
             route_params=dict(route_params),
             body=body,
         )

@@ -47,7 +47,8 @@ class ResponseWriter:
     def _from_http_response(self, response: func.HttpResponse) -> Reply:
         headers: dict[str, str] = {}
         cookies: list[str] = []
-        for name, value in response.headers.items():
+        pairs_of = getattr(response.headers, "to_wsgi_list", None)  # werkzeug's Headers: a plain list, fast
+        for name, value in pairs_of() if pairs_of is not None else response.headers.items():
             key = name.lower()
             if key == "set-cookie":
                 cookies.append(value)
