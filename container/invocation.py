@@ -132,6 +132,16 @@ class ExtensionHooks:
         app_hooks = ExtensionMeta.get_application_hooks()
         return None if function_hooks is None and app_hooks is None else (function_hooks, app_hooks)
 
+    def before(self, registered: tuple[Any, Any], context: func.Context, args: dict[str, Any]) -> None:
+        """The worker's order before the function: app-level, then function-level pre hooks."""
+        self.run(registered, APP_PRE, context, args)
+        self.run(registered, FUNC_PRE, context, args)
+
+    def after(self, registered: tuple[Any, Any], context: func.Context, args: dict[str, Any], returned: Any) -> None:
+        """The worker's order after the function returned: function-level, then app-level post hooks."""
+        self.run(registered, FUNC_POST, context, args, returned)
+        self.run(registered, APP_POST, context, args, returned)
+
     def run(
         self, registered: tuple[Any, Any], hook_name: str, context: func.Context, args: dict[str, Any], returned: Any = None
     ) -> None:
@@ -193,12 +203,10 @@ class Invoker:
         found = hooks.registered(route.function_name) if hooks.is_enabled() else None
         if route.is_async:
             if found:
-                hooks.run(found, APP_PRE, context, args)
-                hooks.run(found, FUNC_PRE, context, args)
+                hooks.before(found, context, args)
             returned = await route.user_function(**args)
             if found:
-                hooks.run(found, FUNC_POST, context, args, returned)
-                hooks.run(found, APP_POST, context, args, returned)
+                hooks.after(found, context, args, returned)
             return returned
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._pool, self._call_sync, found, route.user_function, context, args)
@@ -206,14 +214,11 @@ class Invoker:
     def _call_sync(
         self, found: tuple[Any, Any] | None, function: Callable[..., Any], context: func.Context, args: dict[str, Any]
     ) -> Any:
-        hooks = self.hooks
         if found:
-            hooks.run(found, APP_PRE, context, args)
-            hooks.run(found, FUNC_PRE, context, args)
+            self.hooks.before(found, context, args)
         returned = function(**args)
         if found:
-            hooks.run(found, FUNC_POST, context, args, returned)
-            hooks.run(found, APP_POST, context, args, returned)
+            self.hooks.after(found, context, args, returned)
         return returned
 
     def shutdown(self) -> None:
