@@ -5,12 +5,15 @@ function-level pre hooks, calls the function (sync ones in a thread pool, async
 ones on the event loop), then the function-level and app-level post hooks. When
 the function raises, no post hook runs. A hook that raises is logged with its
 traceback on the logger the worker gives it and swallowed. Hooks run only while
-`PYTHON_ENABLE_WORKER_EXTENSIONS` is true, read at every invocation.
+`PYTHON_ENABLE_WORKER_EXTENSIONS` is true. The worker reads it at every
+invocation because Azure may start it before the app's settings are known; our
+server starts with its final environment, so it reads the flag once, at start.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import os
 import random
@@ -30,10 +33,6 @@ _TRUE_WORDS = frozenset({"1", "true", "t", "yes", "y"})
 
 APP_POST_FUNCTION_LOAD = "post_function_load_app_level"
 FUNC_POST_FUNCTION_LOAD = "post_function_load"
-APP_PRE = "pre_invocation_app_level"
-FUNC_PRE = "pre_invocation"
-FUNC_POST = "post_invocation"
-APP_POST = "post_invocation_app_level"
 
 worker_logger = logging.getLogger(SYSTEM_LOG_PREFIX)
 
@@ -93,28 +92,39 @@ class InvocationContext(func.Context):
         return self._retry
 
 
+class InvocationIds:
+    """Invocation ids in the host's format (version 4 UUIDs), unique within and across processes.
+
+    Ids must be unique, not secret or unpredictable: each source draws 74 random
+    bits once and then numbers its ids, which costs a fraction of uuid.uuid4().
+    Make one source per process (the Invoker does), so forked workers differ.
+    """
+
+    def __init__(self, bits: Callable[[int], int] = random.getrandbits) -> None:
+        random_digits = f"{bits(128) & _NOT_VERSION_BITS | _VERSION_4:032x}"
+        self._prefix = f"{random_digits[:8]}-{random_digits[8:12]}-{random_digits[12:16]}-{random_digits[16:20]}-"
+        self._last_group = int(random_digits[20:], 16)  # 48 bits, none of them version or variant bits
+        self._numbers = itertools.count()  # next() on it is atomic: safe from the thread pool
+
+    def __call__(self) -> str:
+        return f"{self._prefix}{(self._last_group ^ next(self._numbers)) & _LAST_GROUP_MASK:012x}"
+
+
 _VERSION_4 = (0x4 << 76) | (0x2 << 62)  # the version and variant bits of a random (version 4) UUID
 _NOT_VERSION_BITS = ~((0xF << 76) | (0x3 << 62))
-
-
-def random_invocation_id(bits: Callable[[int], int] = random.getrandbits) -> str:
-    """A random UUID (version 4) as text, like the host's invocation ids, at a fraction of uuid.uuid4()'s cost.
-
-    Ids must be unique, not secret: a fast pseudo-random source serves.
-    """
-    digits = f"{bits(128) & _NOT_VERSION_BITS | _VERSION_4:032x}"
-    return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
+_LAST_GROUP_MASK = (1 << 48) - 1
 
 
 class ExtensionHooks:
     """Runs the registered worker extensions' hooks with the worker's rules."""
 
-    def __init__(self, is_enabled: Callable[[], bool] = extensions_enabled) -> None:
-        self.is_enabled = is_enabled
+    def __init__(self, enabled: bool | None = None) -> None:
+        #: Whether hooks run; by default `PYTHON_ENABLE_WORKER_EXTENSIONS` as it is now.
+        self.enabled = extensions_enabled() if enabled is None else enabled
         self._loggers: dict[str, logging.Logger] = {}
 
     def function_loaded(self, function_name: str, function_directory: str) -> None:
-        if not self.is_enabled():
+        if not self.enabled:
             return
         for hooks, name in (
             (ExtensionMeta.get_function_hooks(function_name), FUNC_POST_FUNCTION_LOAD),
@@ -134,33 +144,27 @@ class ExtensionHooks:
 
     def before(self, registered: tuple[Any, Any], context: func.Context, args: dict[str, Any]) -> None:
         """The worker's order before the function: app-level, then function-level pre hooks."""
-        self.run(registered, APP_PRE, context, args)
-        self.run(registered, FUNC_PRE, context, args)
+        function_hooks, app_hooks = registered
+        if app_hooks is not None:
+            self._run(app_hooks.pre_invocation_app_level, context, args)
+        if function_hooks is not None:
+            self._run(function_hooks.pre_invocation, context, args)
 
     def after(self, registered: tuple[Any, Any], context: func.Context, args: dict[str, Any], returned: Any) -> None:
         """The worker's order after the function returned: function-level, then app-level post hooks."""
-        self.run(registered, FUNC_POST, context, args, returned)
-        self.run(registered, APP_POST, context, args, returned)
-
-    def run(
-        self, registered: tuple[Any, Any], hook_name: str, context: func.Context, args: dict[str, Any], returned: Any = None
-    ) -> None:
-        """Run one kind of hook: the function's extensions, then the app's (the caller checked the flag)."""
         function_hooks, app_hooks = registered
         if function_hooks is not None:
-            self._run_each(function_hooks, hook_name, context, args, returned)
+            self._run(function_hooks.post_invocation, context, args, returned)
         if app_hooks is not None:
-            self._run_each(app_hooks, hook_name, context, args, returned)
+            self._run(app_hooks.post_invocation_app_level, context, args, returned)
 
-    def _run_each(self, hooks: Any, hook_name: str, context: func.Context, args: dict[str, Any], returned: Any) -> None:
-        for hook in getattr(hooks, hook_name, None) or ():
-            logger = self._logger(hook.ext_name)
+    def _run(self, hooks: list[Any], context: func.Context, *args: Any) -> None:
+        """Each hook gets the logger, the context, then `func_args` (and `func_ret` after the function)."""
+        for hook in hooks:
+            logger = self._loggers.get(hook.ext_name) or self._logger(hook.ext_name)
             try:
-                if hook_name in (APP_PRE, FUNC_PRE):
-                    hook.ext_impl(logger, context, args)
-                else:
-                    hook.ext_impl(logger, context, args, returned)
-            except Exception as error:
+                hook.ext_impl(logger, context, *args)
+            except Exception as error:  # the worker logs and goes on
                 logger.error(error, exc_info=True)
 
     def _logger(self, extension_name: str) -> logging.Logger:
@@ -183,7 +187,7 @@ class Invoker:
     ) -> None:
         self.function_directory = function_directory
         self.hooks = hooks or ExtensionHooks()
-        self.new_invocation_id = new_invocation_id or random_invocation_id
+        self.new_invocation_id = new_invocation_id or InvocationIds()
         if max_threads is None:
             configured = os.environ.get(THREAD_COUNT_SETTING, "").strip()
             max_threads = int(configured) if configured.isdigit() and int(configured) > 0 else None
@@ -200,7 +204,7 @@ class Invoker:
         if route.wants_context:
             args["context"] = context
         hooks = self.hooks
-        found = hooks.registered(route.function_name) if hooks.is_enabled() else None
+        found = hooks.registered(route.function_name) if hooks.enabled else None
         if route.is_async:
             if found:
                 hooks.before(found, context, args)

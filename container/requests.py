@@ -73,12 +73,15 @@ class RequestConverter:
 
 
 def _headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
-    headers: dict[str, str] = {}
+    headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in raw}
+    if len(headers) == len(raw):
+        return headers
+    joined: dict[str, str] = {}  # a name came more than once: join its values, in order
     for name, value in raw:
         key = name.decode("latin-1").lower()
         text = value.decode("latin-1")
-        headers[key] = f"{headers[key]}, {text}" if key in headers else text
-    return headers
+        joined[key] = f"{joined[key]}, {text}" if key in joined else text
+    return joined
 
 
 def _url(scope: Mapping[str, Any], headers: Mapping[str, str], query: str) -> str:

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import azure.functions as func
 import orjson
 
 
-@dataclass(frozen=True)
-class Reply:
-    """What goes on the wire: status, header pairs, body."""
+class Reply(NamedTuple):
+    """What goes on the wire: status, header pairs, body (a tuple: one is made per request)."""
 
     status: int
     headers: list[tuple[bytes, bytes]]
@@ -46,20 +44,20 @@ class ResponseWriter:
 
     def _from_http_response(self, response: func.HttpResponse) -> Reply:
         headers: dict[str, str] = {}
-        cookies: list[str] = []
+        cookies: list[tuple[bytes, bytes]] = []
         pairs_of = getattr(response.headers, "to_wsgi_list", None)  # werkzeug's Headers: a plain list, fast
         for name, value in pairs_of() if pairs_of is not None else response.headers.items():
             key = name.lower()
             if key == "set-cookie":
-                cookies.append(value)
-            else:
+                cookies.append((b"set-cookie", value.encode("latin-1")))
+            elif key != "content-length":  # the server writes the length of the body it sends
                 headers[key] = value
         if "content-type" not in headers:
             mimetype = response.mimetype or "text/plain"
             headers["content-type"] = (
                 f"{mimetype}; charset={response.charset}" if mimetype.startswith("text/") else mimetype
             )
-        headers.pop("content-length", None)
         pairs = [(k.encode("latin-1"), str(v).encode("latin-1")) for k, v in headers.items()]
-        pairs += [(b"set-cookie", c.encode("latin-1")) for c in cookies]
+        if cookies:
+            pairs += cookies
         return Reply(int(response.status_code), pairs, response.get_body() or b"")

@@ -32,6 +32,16 @@ def bob_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProce
     process.stop()
 
 
+@pytest.fixture(autouse=True)
+def fresh_app_settings() -> Iterator[None]:
+    """The app reads its settings once per process: each test reads the environment it set up."""
+    from echo_service import settings
+
+    settings.reload()
+    yield
+    settings.reload()
+
+
 @pytest.fixture
 def client(server: ServerProcess) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=server.base_url, timeout=30) as http:

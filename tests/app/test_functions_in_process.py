@@ -50,6 +50,19 @@ def test_echo_reads_the_character_name_from_the_environment(monkeypatch: pytest.
     assert orjson.loads(response.get_body()) == {"data": [[0, "Bob said hello!"]]}
 
 
+def test_the_character_name_is_read_once_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    from echo_service import settings
+
+    monkeypatch.setenv("CHARACTER_NAME", "Bob")
+    call("echo", "POST", "/echo", body({"data": [[0, "hello!"]]}), JSON)
+    monkeypatch.setenv("CHARACTER_NAME", "Alice")
+    before_reload = call("echo", "POST", "/echo", body({"data": [[0, "hello!"]]}), JSON)
+    settings.reload()
+    after_reload = call("echo", "POST", "/echo", body({"data": [[0, "hello!"]]}), JSON)
+    assert orjson.loads(before_reload.get_body()) == {"data": [[0, "Bob said hello!"]]}
+    assert orjson.loads(after_reload.get_body()) == {"data": [[0, "Alice said hello!"]]}
+
+
 def test_echo_refuses_a_body_over_the_limit_with_413(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ECHO_MAX_BODY_BYTES", "100")
     response = call("echo", "POST", "/echo", body({"data": [[0, "x" * 200]]}), JSON)

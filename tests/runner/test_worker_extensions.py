@@ -123,11 +123,16 @@ def test_no_hook_runs_when_the_flag_is_off(recorder, serve, flag: str | None) ->
     assert "x-seen-by" not in response.headers
 
 
-def test_the_flag_is_read_on_every_call(recorder, serve, monkeypatch: pytest.MonkeyPatch) -> None:
-    server = serve("1")
+def test_the_flag_is_read_once_when_the_server_starts(recorder, serve, monkeypatch: pytest.MonkeyPatch) -> None:
+    on_at_start = serve("1")
+    off_at_start = serve("0")
     monkeypatch.setenv("PYTHON_ENABLE_WORKER_EXTENSIONS", "0")
     CALLS.clear()
-    httpx.get(f"{server.base_url}/hello")
+    httpx.get(f"{on_at_start.base_url}/hello")
+    assert kinds() == ["app-pre", "function", "app-post"]
+    monkeypatch.setenv("PYTHON_ENABLE_WORKER_EXTENSIONS", "1")
+    CALLS.clear()
+    httpx.get(f"{off_at_start.base_url}/hello")
     assert kinds() == ["function"]
 
 
@@ -257,8 +262,27 @@ def test_function_level_extensions_run_inside_the_app_level_ones(
 def test_invocation_ids_are_version_4_uuids() -> None:
     import uuid
 
-    from container.invocation import random_invocation_id
+    from container.invocation import InvocationIds
 
-    ids = {random_invocation_id() for _ in range(1000)}
+    new_id = InvocationIds()
+    ids = {new_id() for _ in range(1000)}
     assert len(ids) == 1000
     assert all(uuid.UUID(i).version == 4 and str(uuid.UUID(i)) == i for i in ids)
+
+
+def test_invocation_ids_of_two_processes_differ() -> None:
+    from container.invocation import InvocationIds
+
+    first, second = InvocationIds(), InvocationIds()
+    assert {first() for _ in range(1000)}.isdisjoint({second() for _ in range(1000)})
+
+
+def test_invocation_ids_stay_unique_across_threads() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from container.invocation import InvocationIds
+
+    new_id = InvocationIds()
+    with ThreadPoolExecutor(8) as pool:
+        batches = list(pool.map(lambda _: [new_id() for _ in range(5000)], range(8)))
+    assert len({i for batch in batches for i in batch}) == 8 * 5000
