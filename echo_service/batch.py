@@ -58,9 +58,11 @@ def answer_batch(body: bytes, character: str) -> bytes:
     """The whole round trip: request body bytes to response body bytes."""
     rows = parse_batch(body)
     prefix = f"{character} said "
-    try:
-        answer: list[tuple[int, str | None]] = [(number, prefix + value) for number, value in rows]
-    except TypeError:  # a null, number or boolean somewhere: the general path
+    try:  # strings and nulls (SQL NULL): what Snowflake sends for a VARCHAR argument
+        answer: list[tuple[int, str | None]] = [
+            (number, None if value is None else prefix + value) for number, value in rows
+        ]
+    except TypeError:  # a number or boolean somewhere: the general path
         answer = _echo_checked(rows, prefix)
     return orjson.dumps({"data": answer})
 
