@@ -357,7 +357,7 @@ class TimerExtension(AppExtensionBase):
         dict
             ::
 
-                {"extension": "TimerExtension", "version": "1.0.0",
+                {"extension": "TimerExtension", "version": "1.1.0",
                  "in_flight": 0,
                  "functions": {"<name>": {
                      "count": int, "errors": int, "abandoned": int,

@@ -3,13 +3,16 @@
 One :class:`FunctionStats` per function name holds the number of completed
 invocations, errors, abandoned invocations, the exact minimum, mean and
 maximum duration and a :class:`~.histogram.Histogram` for percentiles. Every
-method is thread-safe: a private lock guards the counters, and
-:meth:`FunctionStats.record` takes it exactly once.
+method is thread-safe. :meth:`FunctionStats.record` is on the path of every
+invocation, so it usually takes no lock: it appends the duration to a queue
+(atomic in CPython), which is folded into the histogram under a private lock
+once it holds :data:`PENDING_LIMIT` durations and before every read.
 """
 
 from __future__ import annotations
 
 import threading
+from collections import deque
 from typing import Any
 
 from .clock import NS_PER_MS
@@ -20,6 +23,8 @@ __all__ = ["FunctionStats", "PERCENTILES"]
 #: Percentiles reported by :meth:`FunctionStats.snapshot`, as (key, quantile).
 PERCENTILES = (("p50_ms", 0.50), ("p90_ms", 0.90), ("p99_ms", 0.99))
 _QUANTILES = tuple(q for _, q in PERCENTILES)
+#: Durations queued by :meth:`FunctionStats.record` before they are folded into the histogram.
+PENDING_LIMIT = 256
 
 
 def _ms(value_ns: float | None) -> float | None:
@@ -54,7 +59,7 @@ class FunctionStats:
         The function name, as the worker reports it in ``context``.
     """
 
-    __slots__ = ("name", "_lock", "_errors", "_abandoned", "_sum_ns", "_hist")
+    __slots__ = ("name", "_lock", "_errors", "_abandoned", "_sum_ns", "_hist", "_pending")
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -63,6 +68,7 @@ class FunctionStats:
         self._abandoned = 0
         self._sum_ns = 0
         self._hist = Histogram()
+        self._pending: deque[int] = deque()
 
     def record(self, duration_ns: int, error: bool = False) -> None:
         """Record one completed invocation.
@@ -77,11 +83,28 @@ class FunctionStats:
         """
         if duration_ns < 0:
             duration_ns = 0
-        with self._lock:
-            self._hist.add(duration_ns)
-            self._sum_ns += duration_ns
-            if error:
+        if error:  # rare: counted at once, with its duration, so a reader sees both or neither
+            with self._lock:
+                self._hist.add(duration_ns)
+                self._sum_ns += duration_ns
                 self._errors += 1
+            return
+        pending = self._pending
+        pending.append(duration_ns)
+        if len(pending) >= PENDING_LIMIT:
+            with self._lock:
+                self._fold()
+
+    def _fold(self) -> None:
+        """Move the queued durations into the histogram; the caller holds the lock.
+
+        Only folders take from the queue, and they hold the lock, so the
+        length read here is a lower bound while other threads append.
+        """
+        take = self._pending.popleft
+        durations = [take() for _ in range(len(self._pending))]
+        self._hist.add_many(durations)
+        self._sum_ns += sum(durations)
 
     def record_abandoned(self, n: int = 1) -> None:
         """Count ``n`` invocations that started but never completed.
@@ -96,7 +119,9 @@ class FunctionStats:
     @property
     def count(self) -> int:
         """Completed invocations."""
-        return self._hist.total
+        with self._lock:
+            self._fold()
+            return self._hist.total
 
     @property
     def errors(self) -> int:
@@ -121,6 +146,7 @@ class FunctionStats:
             bound and count of each non-empty bucket, ascending.
         """
         with self._lock:
+            self._fold()
             hist = self._hist.copy()
             errors = self._errors
             abandoned = self._abandoned

@@ -109,25 +109,22 @@ class Histogram:
 
     def add(self, value_ns: int) -> None:
         """Record one duration in nanoseconds (negative values count as 0)."""
-        if value_ns < 0:
-            value_ns = 0
-        if value_ns < LOWEST_NS:
-            i = 0
-        elif value_ns >= HIGHEST_NS:
-            i = _OVERFLOW
-        else:
-            # Inlined bucket_index(): this is on the per-invocation path.
-            i = int((math.log(value_ns) - _LOG_LOWEST) * _INV_LOG_RATIO) + 1
-            if value_ns < _EDGES[i - 1]:
-                i -= 1
-            elif value_ns >= _EDGES[i]:
-                i += 1
-        self._counts[i] += 1
-        self.total += 1
-        if self.min_ns is None or value_ns < self.min_ns:
-            self.min_ns = value_ns
-        if self.max_ns is None or value_ns > self.max_ns:
-            self.max_ns = value_ns
+        self.add_many((value_ns,))
+
+    def add_many(self, values_ns: Sequence[int]) -> None:
+        """Record several durations in nanoseconds at once (negative values count as 0)."""
+        if not values_ns:
+            return
+        counts = self._counts
+        for i in map(bucket_index, values_ns):
+            counts[i] += 1
+        self.total += len(values_ns)
+        low = max(0, min(values_ns))
+        high = max(0, max(values_ns))
+        if self.min_ns is None or low < self.min_ns:
+            self.min_ns = low
+        if self.max_ns is None or high > self.max_ns:
+            self.max_ns = high
 
     def copy(self) -> Histogram:
         """An independent copy (used to snapshot under a lock)."""

@@ -118,3 +118,20 @@ def test_nonempty_buckets_give_upper_bounds_and_counts():
     assert buckets["bounds_ns"][0] == LOWEST_NS
     assert 1010 < buckets["bounds_ns"][1] <= 1000 * RATIO**2
     assert buckets["bounds_ns"][2] == int(HIGHEST_NS) * 2
+
+
+def state_of(histogram: Histogram):
+    return histogram.total, histogram.min_ns, histogram.max_ns, histogram.nonempty_buckets()
+
+
+@given(values=st.lists(st.one_of(IN_RANGE, st.integers(min_value=-1_000, max_value=LOWEST_NS)), max_size=300))
+def test_adding_many_at_once_equals_adding_one_by_one(values):
+    at_once = Histogram()
+    at_once.add_many(values)
+    assert state_of(at_once) == state_of(filled(values))
+
+
+def test_adding_no_values_changes_nothing():
+    histogram = filled([5_000])
+    histogram.add_many([])
+    assert state_of(histogram) == state_of(filled([5_000]))

@@ -8,6 +8,7 @@ import math
 
 import azure.functions as func
 import pytest
+from python_worker_extension_timer.function_stats import PENDING_LIMIT, FunctionStats
 from python_worker_extension_timer.histogram import RELATIVE_ERROR, nearest_rank
 
 from python_worker_extension_timer import TimerExtension, __version__
@@ -208,3 +209,22 @@ def test_the_message_is_not_formatted_when_the_level_is_disabled(timed, clock, c
     finally:
         del logger.makeRecord
     assert calls == []
+
+
+@pytest.mark.parametrize("invocations", [1, PENDING_LIMIT - 1, PENDING_LIMIT, 3 * PENDING_LIMIT + 7])
+def test_every_recorded_invocation_is_read_at_once(invocations: int) -> None:
+    stats = FunctionStats("echo")
+    for n in range(invocations):
+        stats.record(1_000_000 + n)
+    snapshot = stats.snapshot()
+    assert (stats.count, snapshot["count"]) == (invocations, invocations)
+    assert snapshot["mean_ms"] == pytest.approx(1.0 + (invocations - 1) / 2 / 1e6)
+    assert (snapshot["min_ms"], snapshot["max_ms"]) == (1.0, round((1_000_000 + invocations - 1) / 1e6, 6))
+
+
+def test_an_error_is_counted_with_its_duration() -> None:
+    stats = FunctionStats("echo")
+    stats.record(2_000_000)
+    stats.record(5_000_000, error=True)
+    snapshot = stats.snapshot()
+    assert (snapshot["count"], snapshot["errors"], snapshot["max_ms"]) == (2, 1, 5.0)
