@@ -6,7 +6,7 @@ shown as a ratio to the tutorial-style server measured in the same run, with the
 absolute number beside it. Ours and the bare ceiling run `--workers` processes; the
 tutorial's Flask development server is one process, as the tutorial runs it.
 
-    python benchmarks/http_load.py [--seconds 5] [--workers 2] [--rounds 2]
+    python benchmarks/http_load.py [--seconds 5] [--workers 2] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     print(report(measure(args.seconds, args.workers, args.rounds)))
 
