@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ["batch_logic.py", "timer_overhead.py", "http_load.py", "startup_memory.py"]
+SCRIPTS = ["batch_logic.py", "timer_overhead.py", "http_load.py", "request_cost.py", "startup_memory.py"]
 
 
 def main() -> int:
