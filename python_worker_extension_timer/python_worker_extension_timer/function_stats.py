@@ -83,10 +83,10 @@ class FunctionStats:
         """
         if duration_ns < 0:
             duration_ns = 0
-        if error:  # rare: counted at once, with its duration, so a reader sees both or neither
+        if error:  # rare: queued and counted under the lock, so a reader sees both or neither
             with self._lock:
-                self._hist.add(duration_ns)
-                self._sum_ns += duration_ns
+                self._pending.append(duration_ns)
+                self._fold()
                 self._errors += 1
             return
         pending = self._pending

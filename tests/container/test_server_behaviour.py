@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from container.settings import ServerSettings, default_workers
+from tests.support.asgi import http_scope
 from tests.support.raw_http import open_connection, read_response, request_bytes
 from tests.support.servers import container_env, start_container
 
@@ -137,9 +138,7 @@ def test_when_saturated_only_the_readiness_probe_is_still_answered(path: str, st
     async def send(message: dict) -> None:
         sent.append(message)
 
-    scope = {"type": "http", "method": "GET", "path": path, "raw_path": path.encode(), "query_string": b"",
-             "headers": [(b"host", b"127.0.0.1")], "scheme": "http", "server": ("127.0.0.1", 8080)}
-    asyncio.run(app(scope, receive, send))
+    asyncio.run(app(http_scope("GET", path, [(b"host", b"127.0.0.1")]), receive, send))
     assert sent[0]["status"] == status
 
 

@@ -29,6 +29,7 @@ from echo_service import handlers
 from echo_service import settings as echo_settings
 from echo_service.batch import answer_batch
 from echo_service.errors import InvalidBatch
+from tests.support.asgi import http_scope
 from tests.support.echo_oracle import INVALID, VALID, answer_problem, judge_body
 from tests.support.leaks import leaks_in
 
@@ -316,17 +317,8 @@ def gzip_bodies(draw: st.DrawFn) -> tuple[str, bytes, bytes]:
 
 
 def asgi_scope(content_encoding: bytes) -> dict[str, Any]:
-    return {
-        "type": "http",
-        "method": "POST",
-        "path": "/echo",
-        "raw_path": b"/echo",
-        "query_string": b"",
-        "headers": [(b"host", b"127.0.0.1:8080"), (b"content-type", b"application/json"),
-                    (b"content-encoding", content_encoding)],
-        "scheme": "http",
-        "server": ("127.0.0.1", 8080),
-    }
+    return http_scope(headers=[(b"host", b"127.0.0.1:8080"), (b"content-type", b"application/json"),
+                               (b"content-encoding", content_encoding)])
 
 
 GZIP_NAMES = st.sampled_from([b"gzip", b"GZIP", b"x-gzip", b" gzip "])

@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from container.requests import RequestConverter
-
-
-def scope(headers: list[tuple[bytes, bytes]], query: bytes = b"") -> dict[str, Any]:
-    return {"type": "http", "method": "POST", "path": "/echo", "raw_path": b"/echo", "query_string": query,
-            "scheme": "http", "server": ("127.0.0.1", 8080), "headers": headers}
+from tests.support.asgi import http_scope
 
 
 @pytest.mark.parametrize("raw, expected", [
@@ -23,7 +17,7 @@ def scope(headers: list[tuple[bytes, bytes]], query: bytes = b"") -> dict[str, A
     pytest.param([(b"x-latin", "caf\u00e9".encode("latin-1"))], {"x-latin": "caf\u00e9"}, id="latin-1-values"),
 ])
 def test_headers_reach_the_function_as_the_host_passes_them(raw, expected) -> None:
-    request = RequestConverter(1024).convert(scope(raw), b"", {})
+    request = RequestConverter(1024).convert(http_scope(headers=raw), b"", {})
     assert {name: request.headers[name] for name in expected} == expected
     assert len(request.headers) == len(expected)
 
@@ -35,15 +29,15 @@ def test_headers_reach_the_function_as_the_host_passes_them(raw, expected) -> No
     (b"empty=", {"empty": ""}),
 ])
 def test_the_query_string_becomes_params(query: bytes, expected: dict[str, str]) -> None:
-    request = RequestConverter(1024).convert(scope([(b"host", b"example.test")], query), b"", {})
+    request = RequestConverter(1024).convert(http_scope(headers=[(b"host", b"example.test")], query=query), b"", {})
     assert dict(request.params) == expected
 
 
 def test_the_url_is_rebuilt_from_host_path_and_query() -> None:
-    request = RequestConverter(1024).convert(scope([(b"host", b"example.test:81")], b"a=1"), b"", {})
+    request = RequestConverter(1024).convert(http_scope(headers=[(b"host", b"example.test:81")], query=b"a=1"), b"", {})
     assert request.url == "http://example.test:81/echo?a=1"
 
 
 def test_route_parameters_and_body_are_passed_through() -> None:
-    request = RequestConverter(1024).convert(scope([]), b"payload", {"name": "value"})
+    request = RequestConverter(1024).convert(http_scope(), b"payload", {"name": "value"})
     assert (dict(request.route_params), request.get_body()) == ({"name": "value"}, b"payload")
