@@ -13,6 +13,7 @@ from echo_service import handlers
 
 try:
     from python_worker_extension_timer import TimerExtension
+    from python_worker_extension_timer.prometheus import exposition
 except ImportError as error:  # e.g. the project folder of the same name shadows a missing install
     raise ImportError(
         "python_worker_extension_timer is not installed; run `pip install -r requirements.txt`, "
@@ -20,7 +21,8 @@ except ImportError as error:  # e.g. the project folder of the same name shadows
     ) from error
 
 # Times every invocation (with PYTHON_ENABLE_WORKER_EXTENSIONS=1): statistics at
-# GET /latency, a Server-Timing header on every response.
+# GET /latency (JSON), /ui/latency (a page) and /metrics (Prometheus), a
+# Server-Timing header on every response.
 TimerExtension.configure(server_timing=True, append_to_http_response=False)
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
@@ -49,3 +51,8 @@ async def latency(req: func.HttpRequest) -> func.HttpResponse:
 @app.route(route="ui/latency", methods=["GET"])
 async def latency_page(req: func.HttpRequest) -> func.HttpResponse:
     return handlers.latency_page(req, TimerExtension.stats)
+
+
+@app.route(route="metrics", methods=["GET"])
+async def metrics(req: func.HttpRequest) -> func.HttpResponse:
+    return handlers.metrics(req, lambda: exposition(TimerExtension, triggers="http"))

@@ -9,15 +9,20 @@ uvicorn server per worker process on a shared socket.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import shutil
 import signal
 import socket
 import sys
+import tempfile
+from collections.abc import Iterator
 from types import FrameType
 
 import uvicorn
 
 from .logs import log_config
-from .settings import ServerSettings, SettingsError
+from .settings import STATISTICS_DIR_VARIABLE, ServerSettings, SettingsError
 from .supervisor import Supervisor
 
 
@@ -56,13 +61,39 @@ def uvicorn_config(settings: ServerSettings) -> uvicorn.Config:
     )
 
 
+@contextlib.contextmanager
+def shared_statistics_directory(enabled: bool) -> Iterator[str | None]:
+    """An empty directory the worker processes share their timer statistics through, removed at exit.
+
+    The timer extension finds it in `TIMER_MULTIPROCESS_DIR` (inherited by
+    every worker process, a restarted one included) and writes a file per
+    process there, so `/latency` and `/metrics` add up every process's
+    invocations, those of a worker that died included.
+    """
+    if not enabled:
+        yield None
+        return
+    directory = tempfile.mkdtemp(prefix="timer-statistics-")
+    previous = os.environ.get(STATISTICS_DIR_VARIABLE)
+    os.environ[STATISTICS_DIR_VARIABLE] = directory
+    try:
+        yield directory
+    finally:
+        if previous is None:
+            os.environ.pop(STATISTICS_DIR_VARIABLE, None)
+        else:
+            os.environ[STATISTICS_DIR_VARIABLE] = previous
+        shutil.rmtree(directory, ignore_errors=True)
+
+
 def run(settings: ServerSettings) -> int:
     config = uvicorn_config(settings)
     if settings.workers == 1:
         server = DrainingServer(config)
         server.run()
         return 0 if server.started else 3
-    return Supervisor(config, DrainingServer, settings.workers).run()
+    with shared_statistics_directory(settings.merge_latency):
+        return Supervisor(config, DrainingServer, settings.workers).run()
 
 
 def _exit_cleanly(signum: int, frame: FrameType | None) -> None:

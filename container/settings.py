@@ -8,6 +8,11 @@ from dataclasses import dataclass
 from typing import Mapping
 
 
+#: Where the timer extension (python_worker_extension_timer.multiprocess.ENV_VAR) looks for the
+#: directory the worker processes share their statistics through.
+STATISTICS_DIR_VARIABLE = "TIMER_MULTIPROCESS_DIR"
+
+
 class SettingsError(ValueError):
     """An environment variable has a value the server cannot use."""
 
@@ -26,6 +31,7 @@ class ServerSettings:
     keep_alive_seconds: int = 5
     graceful_timeout_seconds: int = 20
     access_log: bool = True
+    merge_latency: bool = True
     log_level: str = "info"
     log_format: str = "plain"
 
@@ -46,6 +52,7 @@ class ServerSettings:
                 environ, "SERVER_GRACEFUL_TIMEOUT_SECONDS", cls.graceful_timeout_seconds, low=1, high=28
             ),
             access_log=_boolean(environ, "SERVER_ACCESS_LOG", cls.access_log),
+            merge_latency=_boolean(environ, "SERVER_MERGE_LATENCY", cls.merge_latency),
             log_level=_choice(environ, "SERVER_LOG_LEVEL", cls.log_level, ("critical", "error", "warning", "info", "debug")),
             log_format=_choice(environ, "SERVER_LOG_FORMAT", cls.log_format, ("plain", "json")),
         )

@@ -6,7 +6,6 @@ Both runtimes call these very functions: the Azure Functions worker through
 
 from __future__ import annotations
 
-import os
 from typing import Any, Callable, Mapping
 from urllib.parse import parse_qs
 
@@ -42,8 +41,8 @@ Snapshot = Callable[[], Mapping[str, Any]]
 
 
 def latency(req: func.HttpRequest, snapshot: Snapshot) -> func.HttpResponse:
-    """GET /latency: the timer extension's statistics of this worker process, as JSON."""
-    response = json_response(_process_snapshot(snapshot))
+    """GET /latency: the timer extension's statistics of the whole server, as JSON."""
+    response = json_response(snapshot())
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -51,13 +50,18 @@ def latency(req: func.HttpRequest, snapshot: Snapshot) -> func.HttpResponse:
 def latency_page(req: func.HttpRequest, snapshot: Snapshot) -> func.HttpResponse:
     """GET /ui/latency: the same statistics as a page with a histogram per function."""
     auto_refresh = req.params.get("refresh", "") not in ("", "0")
-    response = html_response(pages.latency_page(_process_snapshot(snapshot), auto_refresh=auto_refresh))
+    response = html_response(pages.latency_page(snapshot(), auto_refresh=auto_refresh))
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
-def _process_snapshot(snapshot: Snapshot) -> dict[str, Any]:
-    return {"pid": os.getpid(), **snapshot()}
+Exposition = Callable[[], "tuple[bytes, str]"]
+
+
+def metrics(req: func.HttpRequest, exposition: Exposition) -> func.HttpResponse:
+    """GET /metrics: the same statistics in the Prometheus text format, for scrapers such as Snowflake's sidecar."""
+    body, content_type = exposition()
+    return func.HttpResponse(body, headers={"Content-Type": content_type, "Cache-Control": "no-store"})
 
 
 def _form_with_error(req: func.HttpRequest, error: RequestError) -> str:

@@ -176,7 +176,11 @@ def _group_markers(markers: Mapping[str, float | None], x_of: Any) -> list[tuple
     return groups
 
 
-def function_section(name: str, stats: Mapping[str, Any]) -> str:
+PERIODS = (("window", "Last 5 minutes"), ("total", "Since start"))
+
+
+def figures_table(period: str, caption: str, stats: Mapping[str, Any]) -> str:
+    """Count, errors, p50/p90/p99 and max of one period, as a one-row table."""
     cells = [
         ("Count", f"{stats.get('count', 0):,}"),
         ("Errors", f"{stats.get('errors', 0):,}"),
@@ -185,17 +189,43 @@ def function_section(name: str, stats: Mapping[str, Any]) -> str:
         ("p99", _ms_or_dash(stats.get("p99_ms"))),
         ("Max", _ms_or_dash(stats.get("max_ms"))),
     ]
-    slug = escape(name)
-    head = "".join(f"<th scope=\"col\">{label}</th>" for label, _ in cells)
+    head = "".join(f'<th scope="col">{label}</th>' for label, _ in cells)
     row = "".join(f'<td data-stat="{label.lower()}">{value}</td>' for label, value in cells)
-    histogram = stats.get("histogram") or {}
-    markers = {marker: stats.get(f"{marker}_ms") for marker in MARKERS}
+    return (
+        f'<div class="stats" data-period="{period}"><table><caption>{escape(caption)}</caption>'
+        f"<thead><tr>{head}</tr></thead><tbody><tr>{row}</tr></tbody></table></div>"
+    )
+
+
+def function_section(name: str, total: Mapping[str, Any], window: Mapping[str, Any] | None = None) -> str:
+    """One function: its figures for the last minutes and since start, and the histogram since start."""
+    slug = escape(name)
+    periods = {"window": window if window is not None else {}, "total": total}
+    tables = "".join(figures_table(period, caption, periods[period]) for period, caption in PERIODS)
+    histogram = total.get("histogram") or {}
+    markers = {marker: total.get(f"{marker}_ms") for marker in MARKERS}
     chart = histogram_svg(name, histogram.get("bounds_ms", []), histogram.get("counts", []), markers=markers)
     return (
         f'<section class="function" data-function="{slug}" aria-labelledby="fn-{slug}">'
-        f'<h2 id="fn-{slug}">{slug}</h2>'
-        f'<div class="stats"><table><thead><tr>{head}</tr></thead><tbody><tr>{row}</tr></tbody></table></div>'
-        f"{chart}</section>"
+        f'<h2 id="fn-{slug}">{slug}</h2>{tables}{chart}</section>'
+    )
+
+
+def processes_section(processes: Sequence[Mapping[str, Any]]) -> str:
+    """Which worker processes the figures come from, and how many invocations each recorded."""
+    if not processes:
+        return ""
+    rows = "".join(
+        f'<tr data-pid="{escape(str(p.get("pid", "")))}"><td>{escape(str(p.get("pid", "")))}</td>'
+        f'<td data-stat="count">{p.get("count", 0):,}</td><td data-stat="errors">{p.get("errors", 0):,}</td>'
+        f'<td>{"running" if p.get("alive", True) else "exited"}</td><td>{escape(str(p.get("since", "")))}</td></tr>'
+        for p in processes
+    )
+    return (
+        '<section class="processes" aria-labelledby="processes"><h2 id="processes">Worker processes</h2>'
+        '<table><thead><tr><th scope="col">pid</th><th scope="col">Invocations</th><th scope="col">Errors</th>'
+        f'<th scope="col">State</th><th scope="col">Since (UTC)</th></tr></thead><tbody>{rows}</tbody></table>'
+        "</section>"
     )
 
 
@@ -206,7 +236,10 @@ def sections(snapshot: Mapping[str, Any]) -> str:
             '<p class="empty">No statistics yet: the timer extension records invocations only when '
             "<code>PYTHON_ENABLE_WORKER_EXTENSIONS</code> is <code>1</code>.</p>"
         )
-    return "".join(function_section(name, functions[name]) for name in sorted(functions))
+    window = (snapshot.get("window") or {}).get("functions") or {}
+    return "".join(function_section(name, functions[name], window.get(name)) for name in sorted(functions)) + (
+        processes_section(snapshot.get("processes") or [])
+    )
 
 
 def _ms(value: float) -> str:

@@ -71,6 +71,8 @@ $head<title>$title</title>
   .note { color: var(--muted); font-size: .9rem; margin: 0 0 1.25rem; }
   .function { margin: 0 0 1.25rem; padding: 1rem 1.25rem; border-radius: .5rem; background: var(--panel); }
   .stats { overflow-x: auto; }
+  caption { text-align: left; font-size: .8rem; font-weight: 600; padding: .25rem 0 0; }
+  .processes { margin: 0 0 1.25rem; padding: 1rem 1.25rem; border-radius: .5rem; background: var(--panel); }
   table { border-collapse: collapse; width: 100%; table-layout: fixed; margin-bottom: .5rem;
           font-variant-numeric: tabular-nums; }
   th { text-align: left; color: var(--muted); font-weight: 500; font-size: .8rem; }
@@ -92,10 +94,11 @@ $head<title>$title</title>
     /* The six figures as two rows of three, each value under its heading. */
     .stats table { display: grid; grid-template-columns: repeat(3, minmax(0, 1fr)); column-gap: .5rem; }
     .stats thead, .stats tbody, .stats tr { display: contents; }
-    .stats th:nth-child(-n+3) { grid-row: 1; }
-    .stats td:nth-child(-n+3) { grid-row: 2; }
-    .stats th:nth-child(n+4) { grid-row: 3; padding-top: .5rem; }
-    .stats td:nth-child(n+4) { grid-row: 4; }
+    .stats caption { grid-row: 1; grid-column: 1 / -1; }
+    .stats th:nth-child(-n+3) { grid-row: 2; }
+    .stats td:nth-child(-n+3) { grid-row: 3; }
+    .stats th:nth-child(n+4) { grid-row: 4; padding-top: .5rem; }
+    .stats td:nth-child(n+4) { grid-row: 5; }
     .stats :is(th, td):nth-child(3n+1) { grid-column: 1; }
     .stats :is(th, td):nth-child(3n+2) { grid-column: 2; }
     .stats :is(th, td):nth-child(3n) { grid-column: 3; }
@@ -167,13 +170,14 @@ def latency_page(snapshot: Mapping[str, Any], *, auto_refresh: bool = False) -> 
         if auto_refresh
         else f'<a href="latency?refresh={AUTO_REFRESH_SECONDS}">Auto-refresh every {AUTO_REFRESH_SECONDS} s</a>'
     )
-    process = escape(str(snapshot.get("pid", "")))
+    coverage = escape(str(snapshot.get("coverage") or "this worker process"))
     refresh = f"latency?refresh={AUTO_REFRESH_SECONDS}" if auto_refresh else "latency"
     content = (
         f'<nav class="toolbar" aria-label="Latency view"><a class="button" href="{refresh}">Refresh</a>{toggle}'
         '<a href="../ui">Back to the echo form</a></nav>'
-        f'<p class="note">Worker process {process}. Times are per invocation, measured by the timer '
-        "extension inside the worker; dashed lines mark p50 and p99.</p>"
+        f'<p class="note" id="coverage">Covers {coverage}. Times are per invocation, measured by the timer '
+        "extension inside the workers; the last 5 minutes are the current minute and the 5 before it; "
+        "dashed lines mark p50 and p99 since start.</p>"
         + latency_view.sections(snapshot)
     )
     return _LAYOUT.substitute(title=escape(LATENCY_TITLE), icon=_ICON, head=head, content=content)

@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
+import time
+import weakref
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from azure.functions import AppExtensionBase, Context, HttpResponse
 
 from ._version import __version__
-from .clock import NS_PER_MS, NS_PER_SECOND, Clock
+from .clock import NS_PER_MS, NS_PER_SECOND, Clock, Timebase
 from .function_stats import FunctionStats
 from .in_flight import InFlight
+from .multiprocess import Publisher, read_records, shared_directory
 from .reporting import (
     LOG_FORMAT,
     append_time_elapsed,
     is_text_response,
     set_server_timing,
 )
+from .snapshot import MergedView, ProcessRecord
 from .settings import (
     DEFAULT_LOG_LEVEL,
     DEFAULT_LOGGER_NAME,
@@ -47,23 +52,30 @@ class _Active:
 
 
 class _TimerState:
-    """All mutable state of one extension class (TimerExtension or a subclass)."""
+    """All mutable state of one extension class (TimerExtension or a subclass) in one process."""
 
-    __slots__ = ("active", "in_flight", "functions", "loaded", "problems", "lock")
+    __slots__ = (
+        "active", "in_flight", "functions", "loaded", "problems", "lock", "timebase", "started", "publisher",
+        "__weakref__",
+    )
 
     def __init__(self, settings: Settings) -> None:
         self.lock = threading.Lock()
         self.active = _Active(settings)
+        self.timebase = Timebase(settings.clock)
+        self.started = time.time()
         self.functions: dict[str, FunctionStats] = {}
         self.loaded: set[str] = set()
         self.problems: set[tuple[str, str]] = set()
         self.in_flight = InFlight(settings.max_age_ns, settings.max_in_flight, self._on_evict)
+        self.publisher: Publisher | None = None
+        _STATES.add(self)
 
     def function(self, name: str) -> FunctionStats:
         stats = self.functions.get(name)
         if stats is None:
             # setdefault is atomic: two threads racing here share one object.
-            stats = self.functions.setdefault(name, FunctionStats(name))
+            stats = self.functions.setdefault(name, FunctionStats(name, self.timebase))
         return stats
 
     def _on_evict(self, evicted: Mapping[str, int]) -> None:
@@ -77,14 +89,74 @@ class _TimerState:
                 # Starts taken with another clock cannot be compared with
                 # the new one: forget them (not counted as abandoned).
                 self.in_flight.clear()
+                self.timebase = Timebase(settings.clock)
+                for stats in list(self.functions.values()):
+                    stats.retime(self.timebase)
             self.in_flight.set_limits(settings.max_age_ns, settings.max_in_flight)
             self.active = _Active(settings)
 
     def reset(self) -> None:
         with self.lock:
             self.in_flight.clear()
-            self.functions = {name: FunctionStats(name) for name in self.loaded}
+            self.functions = {name: FunctionStats(name, self.timebase) for name in self.loaded}
             self.problems.clear()
+            self.started = time.time()
+
+    # --- across the worker processes of a server ------------------------
+
+    def ensure_publishing(self, prefix: str) -> None:
+        """Start writing this process's file when the server shares a directory (once per process)."""
+        publisher = self.publisher
+        if publisher is not None and publisher.pid == os.getpid():
+            return
+        directory = shared_directory()
+        if directory is None:
+            return
+        with self.lock:
+            if self.publisher is None or self.publisher.pid != os.getpid():
+                self.publisher = Publisher(directory, prefix, self.local_record).start()
+
+    def local_record(self) -> ProcessRecord:
+        """This process's statistics as data."""
+        return ProcessRecord(
+            pid=os.getpid(),
+            started=self.started,
+            updated=time.time(),
+            in_flight=len(self.in_flight),
+            functions={str(name): stats.read() for name, stats in list(self.functions.items())},
+        )
+
+    def view(self) -> MergedView:
+        """This process's statistics merged with those the other processes published."""
+        try:
+            now = self.timebase.wall_ns(self.active.clock()) / NS_PER_SECOND
+        except Exception:  # a failing clock must not hide the statistics
+            now = time.time()
+        records = [self.local_record()]
+        publisher = self.publisher
+        if publisher is not None and publisher.pid == os.getpid():
+            records += read_records(publisher.directory, publisher.prefix, skip=publisher.path)
+        return MergedView(records, now)
+
+    def forget_parent(self) -> None:
+        """In a forked child: what the parent recorded is the parent's to report."""
+        self.publisher = None
+        self.lock = threading.Lock()
+        self.in_flight.clear()
+        self.functions = {name: FunctionStats(name, self.timebase) for name in self.loaded}
+        self.started = time.time()
+
+
+_STATES: weakref.WeakSet[_TimerState] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    for state in list(_STATES):
+        state.forget_parent()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 class TimerExtension(AppExtensionBase):
@@ -209,6 +281,7 @@ class TimerExtension(AppExtensionBase):
             clock=clock,
         )
         cls._state.apply(settings)
+        cls._state.ensure_publishing(cls.__name__)
 
     # --- worker hooks ---------------------------------------------------
 
@@ -232,6 +305,7 @@ class TimerExtension(AppExtensionBase):
             with state.lock:
                 state.loaded.add(function_name)
             state.function(function_name)
+            state.ensure_publishing(cls.__name__)
         except Exception as exc:
             cls._problem("post_function_load_app_level", exc)
 
@@ -319,7 +393,7 @@ class TimerExtension(AppExtensionBase):
             stats = state.functions.get(name)
             if stats is None:
                 stats = state.function(name)
-            stats.record(duration, error)
+            stats.record(duration, error, end)
             level = active.level
             if level is not None and active.logger.isEnabledFor(level):
                 active.logger.log(level, LOG_FORMAT, name, invocation_id, duration / NS_PER_MS)
@@ -347,9 +421,15 @@ class TimerExtension(AppExtensionBase):
 
     @classmethod
     def stats(cls) -> dict[str, Any]:
-        """A JSON-ready snapshot of the statistics.
+        """A JSON-ready snapshot of the statistics of the whole server.
 
-        Evicts stale in-flight starts first, so invocations older than
+        In one process, that process's statistics. When the server shares a
+        directory between its worker processes (the environment variable
+        ``TIMER_MULTIPROCESS_DIR``, see :mod:`.multiprocess`), the statistics
+        of every worker process it ran, merged exactly (counts added,
+        histograms added bucket by bucket), those of processes that exited
+        included; the other processes' part is at most about half a second
+        old. Evicts stale in-flight starts first, so invocations older than
         ``max_age_seconds`` show up as abandoned.
 
         Returns
@@ -357,7 +437,7 @@ class TimerExtension(AppExtensionBase):
         dict
             ::
 
-                {"extension": "TimerExtension", "version": "1.1.0",
+                {"extension": "TimerExtension", "version": "1.2.0",
                  "in_flight": 0,
                  "functions": {"<name>": {
                      "count": int, "errors": int, "abandoned": int,
@@ -365,28 +445,40 @@ class TimerExtension(AppExtensionBase):
                      "max_ms": float|None, "p50_ms": float|None,
                      "p90_ms": float|None, "p99_ms": float|None,
                      "histogram": {"bounds_ms": [float, ...],
-                                   "counts": [int, ...]}}}}
+                                   "counts": [int, ...]}}},
+                 "window": {"minutes": 5, "from": "<ISO time>",
+                            "to": "<ISO time>",
+                            "functions": {"<name>": {same keys}}},
+                 "since": "<ISO time>",
+                 "coverage": "2 worker processes, since 12:01:07 UTC",
+                 "processes": [{"pid": int, "alive": bool,
+                                "since": "<ISO time>", "count": int,
+                                "errors": int, "in_flight": int,
+                                "functions": {"<name>": int}}]}
 
-            ``count`` is completed invocations; ``errors`` is responses
-            with status >= 500 plus ``abandoned``. Durations are ``None``
-            while ``count`` is 0. Percentiles are within 1 % of the exact
-            nearest-rank value. ``histogram`` lists the upper bound and
-            count of each non-empty bucket in ascending order.
+            ``functions`` covers everything since the processes started;
+            ``window`` the current wall-clock minute and the 5 before it
+            (``from`` is the start of the oldest). ``count`` is completed
+            invocations; ``errors`` is responses with status >= 500 plus
+            ``abandoned``. Durations are ``None`` while ``count`` is 0.
+            Percentiles are within 1 % of the exact nearest-rank value.
+            ``histogram`` lists the upper bound and count of each non-empty
+            bucket in ascending order. ``processes`` lists every worker
+            process whose statistics are included, with its invocations
+            in all (``count``) and per function. Times are UTC.
         """
+        return cls.view().to_dict(cls.__name__, __version__)
+
+    @classmethod
+    def view(cls) -> MergedView:
+        """The merged statistics as objects (what :meth:`stats` and the Prometheus exposition read)."""
         state = cls._state
         try:
             state.in_flight.sweep(state.active.clock())
         except Exception as exc:
             cls._problem("stats", exc)
-        # list() snapshots the dict atomically; str() keeps the result
-        # sortable and JSON-ready whatever a context reported as name.
-        functions = sorted((str(name), stats) for name, stats in list(state.functions.items()))
-        return {
-            "extension": cls.__name__,
-            "version": __version__,
-            "in_flight": len(state.in_flight),
-            "functions": {name: stats.snapshot() for name, stats in functions},
-        }
+        state.ensure_publishing(cls.__name__)
+        return state.view()
 
     @classmethod
     def reset(cls) -> None:

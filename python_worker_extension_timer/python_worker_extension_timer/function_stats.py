@@ -1,37 +1,59 @@
-"""Per-function invocation statistics.
+"""Per-function invocation statistics: since start and per wall-clock minute.
 
-One :class:`FunctionStats` per function name holds the number of completed
-invocations, errors, abandoned invocations, the exact minimum, mean and
-maximum duration and a :class:`~.histogram.Histogram` for percentiles. Every
-method is thread-safe. :meth:`FunctionStats.record` is on the path of every
-invocation, so it usually takes no lock: it appends the duration to a queue
-(atomic in CPython), which is folded into the histogram under a private lock
-once it holds :data:`PENDING_LIMIT` durations and before every read.
+One :class:`FunctionStats` per function name holds a :class:`~.tally.Tally`
+of everything since the process started and one per minute for the last
+:data:`WINDOW_MINUTES` minutes (plus the current one), so that "how is it
+now?" has an answer beside "since start". Every method is thread-safe.
+
+:meth:`FunctionStats.record` is on the path of every invocation, so it
+usually takes no lock: it appends the duration to a queue (atomic in
+CPython), which is folded into the tallies under a private lock once it
+holds :data:`PENDING_LIMIT` durations, when the minute changes, and before
+every read. Queued durations always belong to the current minute: a record
+made after the minute ended folds the queue first.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import deque
-from typing import Any
+from dataclasses import dataclass
 
-from .clock import NS_PER_MS
-from .histogram import Histogram
+from .clock import Timebase, default_clock
+from .tally import PERCENTILES, Tally
 
-__all__ = ["FunctionStats", "PERCENTILES"]
+__all__ = ["FunctionStats", "FunctionRecord", "PERCENTILES", "PENDING_LIMIT", "WINDOW_MINUTES"]
 
-#: Percentiles reported by :meth:`FunctionStats.snapshot`, as (key, quantile).
-PERCENTILES = (("p50_ms", 0.50), ("p90_ms", 0.90), ("p99_ms", 0.99))
-_QUANTILES = tuple(q for _, q in PERCENTILES)
-#: Durations queued by :meth:`FunctionStats.record` before they are folded into the histogram.
+#: Durations queued by :meth:`FunctionStats.record` before they are folded into the tallies.
 PENDING_LIMIT = 256
+#: Whole minutes kept before the current one: the window of "the last 5 minutes".
+WINDOW_MINUTES = 5
 
 
-def _ms(value_ns: float | None) -> float | None:
-    """Nanoseconds to milliseconds, rounded to the nanosecond."""
-    if value_ns is None:
-        return None
-    return round(value_ns / NS_PER_MS, 6)
+@dataclass
+class FunctionRecord:
+    """A copy of one function's statistics: since start, and per minute (minutes since the epoch)."""
+
+    total: Tally
+    minutes: dict[int, Tally]
+
+    def merge(self, other: FunctionRecord) -> None:
+        """Add ``other`` into this record, minute by minute (exact)."""
+        self.total.merge(other.total)
+        for minute, tally in other.minutes.items():
+            mine = self.minutes.get(minute)
+            if mine is None:
+                self.minutes[minute] = tally.copy()
+            else:
+                mine.merge(tally)
+
+    def window(self, now_minute: int, minutes: int = WINDOW_MINUTES) -> Tally:
+        """The minutes from ``now_minute - minutes`` to ``now_minute``, merged."""
+        merged = Tally()
+        for minute, tally in self.minutes.items():
+            if now_minute - minutes <= minute <= now_minute:
+                merged.merge(tally)
+        return merged
 
 
 class FunctionStats:
@@ -40,14 +62,12 @@ class FunctionStats:
     Counters
     --------
     count:
-        Completed invocations, i.e. those whose post-invocation hook ran.
-        Only these have a duration.
+        Completed invocations, i.e. those whose end was recorded. Only these
+        have a duration.
     errors:
-        Completed invocations that returned an HTTP response with status
-        >= 500, *plus* abandoned invocations (the worker skips the
-        post-invocation hook when the function raises, which is the usual
-        reason for an invocation to be abandoned). The error rate is thus
-        ``errors / (count + abandoned)``.
+        Completed invocations that were errors (an HTTP response with status
+        >= 500, or a function that raised), *plus* abandoned invocations.
+        The error rate is thus ``errors / (count + abandoned)``.
     abandoned:
         Invocations whose start was recorded but that never completed
         within ``max_age_seconds`` or were evicted because more than
@@ -57,20 +77,31 @@ class FunctionStats:
     ----------
     name: str
         The function name, as the worker reports it in ``context``.
+    timebase: Timebase, optional
+        Maps the extension's clock to wall-clock minutes; by default one for
+        ``time.perf_counter_ns``.
     """
 
-    __slots__ = ("name", "_lock", "_errors", "_abandoned", "_sum_ns", "_hist", "_pending")
+    __slots__ = ("name", "_lock", "_total", "_minutes", "_minute", "_minute_ends", "_timebase", "_pending")
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, timebase: Timebase | None = None) -> None:
         self.name = name
         self._lock = threading.Lock()
-        self._errors = 0
-        self._abandoned = 0
-        self._sum_ns = 0
-        self._hist = Histogram()
+        self._total = Tally()
+        self._minutes: dict[int, Tally] = {}
         self._pending: deque[int] = deque()
+        self.retime(timebase or Timebase(default_clock))
 
-    def record(self, duration_ns: int, error: bool = False) -> None:
+    def retime(self, timebase: Timebase) -> None:
+        """Use another timebase (the extension's clock changed) from now on."""
+        with self._lock:
+            if hasattr(self, "_timebase"):
+                self._fold()
+            self._timebase = timebase
+            self._minute_ends = -(1 << 62)  # the next reading starts a minute
+            self._start_minute(self._now())
+
+    def record(self, duration_ns: int, error: bool = False, end_ns: int | None = None) -> None:
         """Record one completed invocation.
 
         Parameters
@@ -79,32 +110,28 @@ class FunctionStats:
             The duration in nanoseconds; negative values (a clock that went
             backwards) are recorded as 0.
         error: bool
-            Whether the invocation counts as an error (HTTP status >= 500).
+            Whether the invocation counts as an error.
+        end_ns: int, optional
+            The clock reading at its end, which places it in its minute;
+            without it, it counts in the minute of the last record.
         """
         if duration_ns < 0:
             duration_ns = 0
+        if end_ns is not None and end_ns >= self._minute_ends:
+            with self._lock:
+                self._start_minute(end_ns)
         if error:  # rare: queued and counted under the lock, so a reader sees both or neither
             with self._lock:
                 self._pending.append(duration_ns)
                 self._fold()
-                self._errors += 1
+                self._total.errors += 1
+                self._current().errors += 1
             return
         pending = self._pending
         pending.append(duration_ns)
         if len(pending) >= PENDING_LIMIT:
             with self._lock:
                 self._fold()
-
-    def _fold(self) -> None:
-        """Move the queued durations into the histogram; the caller holds the lock.
-
-        Only folders take from the queue, and they hold the lock, so the
-        length read here is a lower bound while other threads append.
-        """
-        take = self._pending.popleft
-        durations = [take() for _ in range(len(self._pending))]
-        self._hist.add_many(durations)
-        self._sum_ns += sum(durations)
 
     def record_abandoned(self, n: int = 1) -> None:
         """Count ``n`` invocations that started but never completed.
@@ -113,64 +140,88 @@ class FunctionStats:
         duration and do not count in ``count``.
         """
         with self._lock:
-            self._abandoned += n
-            self._errors += n
+            self._start_minute(self._now())
+            for tally in (self._total, self._current()):
+                tally.abandoned += n
+                tally.errors += n
+
+    def read(self) -> FunctionRecord:
+        """A copy of everything recorded, with the minutes of the window only.
+
+        Moves the current minute forward first, so that an idle function's
+        window empties.
+        """
+        with self._lock:
+            self._start_minute(self._now())
+            return FunctionRecord(
+                total=self._total.copy(),
+                minutes={minute: tally.copy() for minute, tally in self._minutes.items()},
+            )
+
+    def _now(self) -> int:
+        """The clock's reading; a clock that fails keeps the current minute (reads must still work)."""
+        try:
+            return self._timebase.clock()
+        except Exception:
+            return self._minute_ends - 1
+
+    # --- under the lock -------------------------------------------------
+
+    def _start_minute(self, now_ns: int) -> None:
+        """Fold the queue into the minute it belongs to, then move to the minute of ``now_ns``."""
+        self._fold()
+        if now_ns < self._minute_ends:
+            return
+        minute = self._timebase.minute_of(now_ns)
+        self._minute = minute
+        self._minute_ends = self._timebase.minute_start(minute + 1)
+        oldest = minute - WINDOW_MINUTES
+        for old in [m for m in self._minutes if m < oldest or m > minute]:
+            del self._minutes[old]
+
+    def _current(self) -> Tally:
+        tally = self._minutes.get(self._minute)
+        if tally is None:
+            tally = self._minutes[self._minute] = Tally()
+        return tally
+
+    def _fold(self) -> None:
+        """Move the queued durations into the tallies.
+
+        Only folders take from the queue, and they hold the lock, so the
+        length read here is a lower bound while other threads append.
+        """
+        pending = self._pending
+        if not pending:
+            return
+        take = pending.popleft
+        durations = [take() for _ in range(len(pending))]
+        total_ns = sum(durations)
+        for tally in (self._total, self._current()):
+            tally.hist.add_many(durations)
+            tally.sum_ns += total_ns
+
+    # --- convenience for tests and repr ---------------------------------
 
     @property
     def count(self) -> int:
         """Completed invocations."""
-        with self._lock:
-            self._fold()
-            return self._hist.total
+        return self.read().total.count
 
     @property
     def errors(self) -> int:
-        """5xx responses plus abandoned invocations."""
-        return self._errors
+        """Error responses plus abandoned invocations."""
+        return self.read().total.errors
 
     @property
     def abandoned(self) -> int:
         """Invocations evicted from the in-flight table without completing."""
-        return self._abandoned
+        return self.read().total.abandoned
 
-    def snapshot(self) -> dict[str, Any]:
-        """A JSON-ready copy of the statistics, in milliseconds.
-
-        Returns
-        -------
-        dict
-            ``{"count", "errors", "abandoned", "min_ms", "mean_ms",
-            "max_ms", "p50_ms", "p90_ms", "p99_ms", "histogram":
-            {"bounds_ms": [...], "counts": [...]}}``. The duration fields
-            are ``None`` while ``count`` is 0. ``histogram`` lists the upper
-            bound and count of each non-empty bucket, ascending.
-        """
-        with self._lock:
-            self._fold()
-            hist = self._hist.copy()
-            errors = self._errors
-            abandoned = self._abandoned
-            sum_ns = self._sum_ns
-        count = hist.total
-        result: dict[str, Any] = {
-            "count": count,
-            "errors": errors,
-            "abandoned": abandoned,
-            "min_ms": _ms(hist.min_ns),
-            "mean_ms": _ms(sum_ns / count) if count else None,
-            "max_ms": _ms(hist.max_ns),
-        }
-        for (key, _), value in zip(PERCENTILES, hist.quantiles(_QUANTILES)):
-            result[key] = _ms(value)
-        buckets = hist.nonempty_buckets()
-        result["histogram"] = {
-            "bounds_ms": [_ms(b) for b in buckets["bounds_ns"]],
-            "counts": buckets["counts"],
-        }
-        return result
+    def snapshot(self) -> dict[str, object]:
+        """The since-start statistics as users read them (see :meth:`.Tally.summary`)."""
+        return self.read().total.summary()
 
     def __repr__(self) -> str:
-        return (
-            f"FunctionStats(name={self.name!r}, count={self.count}, "
-            f"errors={self._errors}, abandoned={self._abandoned})"
-        )
+        total = self.read().total
+        return f"FunctionStats(name={self.name!r}, count={total.count}, errors={total.errors}, abandoned={total.abandoned})"

@@ -3,8 +3,10 @@
 Layout
 ------
 Durations are recorded in integer nanoseconds. The regular buckets cover
-``[LOWEST_NS, HIGHEST_NS)`` and grow by the constant ratio ``RATIO``: bucket
-``i`` (1-based) is ``[LOWEST_NS * RATIO**(i-1), LOWEST_NS * RATIO**i)``.
+``[LOWEST_NS, HIGHEST_NS)`` and grow by the constant ratio ``RATIO``, except
+that the few buckets holding one of OpenTelemetry's advised duration
+boundaries (5 ms to 10 s) are split in two there: every such boundary is a
+bucket edge, so Prometheus-style cumulative counts at those bounds are exact.
 Two more buckets catch the rest: an underflow bucket ``[0, LOWEST_NS)`` and an
 overflow bucket ``[HIGHEST_NS, inf)``. The bucket array is allocated once, so
 memory does not depend on how many values were recorded.
@@ -24,13 +26,20 @@ Values below ``LOWEST_NS`` (100 ns) are estimated with an absolute error below
 100 ns; values from ``HIGHEST_NS`` (about 2 h 50 min) on are reported as the
 largest value recorded.
 
+Merging
+-------
+All histograms share one fixed bucket layout, so two of them (of two worker
+processes, or of two minutes) merge exactly by adding their counts bucket by
+bucket: :meth:`Histogram.merge`. :meth:`Histogram.to_sparse` and
+:meth:`Histogram.from_sparse` carry one across processes.
+
 The class is *not* thread-safe by itself: :class:`FunctionStats` guards it.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 __all__ = [
@@ -40,23 +49,64 @@ __all__ = [
     "LOWEST_NS",
     "HIGHEST_NS",
     "BUCKET_COUNT",
+    "OTEL_BOUNDARIES_SECONDS",
+    "OTEL_BOUNDARIES_NS",
     "nearest_rank",
     "bucket_index",
+    "upper_edge",
 ]
 
-#: Growth factor between consecutive bucket bounds.
+#: Growth factor between consecutive bucket bounds (before the splits below).
 RATIO = 1.02
 #: Documented bound of the relative error of quantile estimates.
 RELATIVE_ERROR = (RATIO - 1.0) / 2.0
 #: Lower bound of the first regular bucket, in nanoseconds.
 LOWEST_NS = 100
-#: Number of regular buckets.
-BUCKET_COUNT = math.ceil(math.log(1e13 / LOWEST_NS) / math.log(RATIO))
+#: OpenTelemetry's advised bucket boundaries for durations, in seconds
+#: (semantic conventions, ``faas.invoke_duration`` and ``http.server.request.duration``).
+OTEL_BOUNDARIES_SECONDS: tuple[float, ...] = (
+    0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
+)
+#: The same boundaries in nanoseconds. Durations are integers, so the bucket
+#: edge ``b + 1`` after each boundary ``b`` makes counts of values ``<= b``
+#: exact (Prometheus ``le`` buckets).
+OTEL_BOUNDARIES_NS: tuple[int, ...] = tuple(round(s * 1_000_000_000) for s in OTEL_BOUNDARIES_SECONDS)
 
-# _EDGES[j] = LOWEST_NS * RATIO**j, j = 0..BUCKET_COUNT. Regular bucket i
-# (1..BUCKET_COUNT) is [_EDGES[i-1], _EDGES[i]); index 0 is the underflow and
-# BUCKET_COUNT + 1 the overflow bucket.
-_EDGES: list[float] = [LOWEST_NS * RATIO**j for j in range(BUCKET_COUNT + 1)]
+_LOG_COUNT = math.ceil(math.log(1e13 / LOWEST_NS) / math.log(RATIO))
+# _LOG_EDGES[j] = LOWEST_NS * RATIO**j, j = 0.._LOG_COUNT: the log-spaced grid.
+_LOG_EDGES: list[float] = [LOWEST_NS * RATIO**j for j in range(_LOG_COUNT + 1)]
+
+
+def _split_grid() -> tuple[list[float], list[int], list[float]]:
+    """Insert the OpenTelemetry boundaries into the log grid.
+
+    A log bucket holding ``b + 1`` (for a boundary ``b``) strictly inside is
+    split in two there, so values ``<= b`` and values ``> b`` never share a
+    bucket; splitting only narrows buckets, so the error bound stays. Returns the final edges and, per log-grid index
+    (0 = underflow, ``_LOG_COUNT + 1`` = overflow), the final index of its
+    first part and the split point (infinity when not split).
+    """
+    edges: list[float] = [_LOG_EDGES[0]]
+    first = [0]
+    split = [math.inf]
+    for j in range(1, _LOG_COUNT + 1):
+        low, high = _LOG_EDGES[j - 1], _LOG_EDGES[j]
+        inside = [b + 1 for b in OTEL_BOUNDARIES_NS if low < b + 1 < high]
+        first.append(len(edges))
+        split.append(float(inside[0]) if inside else math.inf)
+        edges.extend(float(b) for b in inside)
+        edges.append(high)
+    first.append(len(edges))  # overflow
+    split.append(math.inf)
+    return edges, first, split
+
+
+# _EDGES[k], k = 0..BUCKET_COUNT: regular bucket k (1..BUCKET_COUNT) is
+# [_EDGES[k-1], _EDGES[k]); index 0 is the underflow and BUCKET_COUNT + 1 the
+# overflow bucket.
+_EDGES, _FIRST, _SPLIT = _split_grid()
+#: Number of regular buckets.
+BUCKET_COUNT = len(_EDGES) - 1
 #: Upper end of the last regular bucket, in nanoseconds (about 1e13).
 HIGHEST_NS = _EDGES[-1]
 
@@ -80,14 +130,21 @@ def bucket_index(value_ns: int) -> int:
         return 0
     if value_ns >= HIGHEST_NS:
         return _OVERFLOW
-    i = int((math.log(value_ns) - _LOG_LOWEST) * _INV_LOG_RATIO) + 1
+    j = int((math.log(value_ns) - _LOG_LOWEST) * _INV_LOG_RATIO) + 1
     # The logarithm may round across a bound: settle against the stored
     # edges so that bucket membership is exact.
-    if value_ns < _EDGES[i - 1]:
-        i -= 1
-    elif value_ns >= _EDGES[i]:
-        i += 1
-    return i
+    if value_ns < _LOG_EDGES[j - 1]:
+        j -= 1
+    elif value_ns >= _LOG_EDGES[j]:
+        j += 1
+    return _FIRST[j] + (value_ns >= _SPLIT[j])
+
+
+def upper_edge(index: int) -> float:
+    """The upper edge (exclusive) of bucket ``index`` in nanoseconds; infinity for the overflow."""
+    if index == _OVERFLOW:
+        return math.inf
+    return float(LOWEST_NS) if index == 0 else _EDGES[index]
 
 
 class Histogram:
@@ -134,6 +191,60 @@ class Histogram:
         other.min_ns = self.min_ns
         other.max_ns = self.max_ns
         return other
+
+    def merge(self, other: Histogram) -> None:
+        """Add ``other``'s counts into this histogram, bucket by bucket (exact)."""
+        if not other.total:
+            return
+        counts = self._counts
+        for i, c in enumerate(other._counts):
+            if c:
+                counts[i] += c
+        self.total += other.total
+        if self.min_ns is None or (other.min_ns is not None and other.min_ns < self.min_ns):
+            self.min_ns = other.min_ns
+        if self.max_ns is None or (other.max_ns is not None and other.max_ns > self.max_ns):
+            self.max_ns = other.max_ns
+
+    def to_sparse(self) -> dict[str, Any]:
+        """A JSON-ready form: ``{"buckets": [[index, count], ...], "min_ns", "max_ns"}``."""
+        return {
+            "buckets": [[i, c] for i, c in enumerate(self._counts) if c],
+            "min_ns": self.min_ns,
+            "max_ns": self.max_ns,
+        }
+
+    @classmethod
+    def from_sparse(cls, data: Mapping[str, Any]) -> Histogram:
+        """The histogram :meth:`to_sparse` described.
+
+        Raises
+        ------
+        ValueError
+            A bucket index is outside the layout or a count is negative
+            (e.g. a file written by another version of this package).
+        """
+        histogram = cls()
+        counts = histogram._counts
+        for index, count in data.get("buckets", ()):
+            if not (0 <= index < len(counts)) or count < 0:
+                raise ValueError(f"bucket {index!r} with count {count!r} does not fit this histogram")
+            counts[index] += count
+            histogram.total += count
+        if histogram.total:
+            histogram.min_ns = int(data["min_ns"])
+            histogram.max_ns = int(data["max_ns"])
+        return histogram
+
+    def count_at_or_below(self, bound_ns: int) -> int:
+        """How many values are known to be ``<= bound_ns``.
+
+        Values are integers, so a bucket ``[low, high)`` holds only such
+        values when ``high <= bound_ns + 1``. Exact for the OpenTelemetry
+        boundaries (:data:`OTEL_BOUNDARIES_NS`), a lower bound otherwise.
+        """
+        limit = bound_ns + 1
+        return sum(c for i, c in enumerate(self._counts) if c and upper_edge(i) <= limit)
 
     def quantiles(self, qs: Sequence[float]) -> list[float | None]:
         """Estimate several quantiles in one pass over the buckets.

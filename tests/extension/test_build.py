@@ -88,7 +88,8 @@ def test_the_wheel_contains_py_typed_and_license_and_no_tests(artifacts):
     assert all(n.startswith((f"{NAME}/", f"{NAME}-{VERSION}.dist-info/")) for n in names)
     assert metadata["Version"] == VERSION
     assert metadata["Requires-Python"] == ">=3.10"
-    assert metadata.get_all("Requires-Dist") == ["azure-functions>=1.7.0"]
+    assert metadata.get_all("Requires-Dist") == ["azure-functions>=1.7.0", 'prometheus_client<1,>=0.20; extra == "prometheus"']
+    assert metadata.get_all("Provides-Extra") == ["prometheus"]
     assert metadata["Description-Content-Type"] == "text/markdown"
     assert "Programming Language :: Python :: 3.12" in metadata.get_all("Classifier")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
@@ -9,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from python_worker_extension_timer.histogram import (
     BUCKET_COUNT,
+    OTEL_BOUNDARIES_NS,
     HIGHEST_NS,
     LOWEST_NS,
     RATIO,
@@ -99,11 +101,53 @@ def test_every_bucket_edge_falls_into_the_bucket_it_opens():
             assert bucket_index(v - 1) == j
 
 
-def test_consecutive_edges_grow_by_the_ratio():
+def test_consecutive_edges_grow_by_at_most_the_ratio():
     edges = histogram_module._EDGES
     assert edges[0] == LOWEST_NS
-    assert all(math.isclose(b / a, RATIO, rel_tol=1e-12) for a, b in zip(edges, edges[1:]))
+    assert all(b / a <= RATIO * (1 + 1e-12) for a, b in zip(edges, edges[1:]))
     assert HIGHEST_NS >= 1e13  # covers durations of at least 2 h 46 min
+
+
+def test_only_the_buckets_holding_an_opentelemetry_boundary_are_split():
+    edges = histogram_module._EDGES
+    off_grid = [b for a, b in zip(edges, edges[1:]) if not math.isclose(b / a, RATIO, rel_tol=1e-12)]
+    # each split leaves two narrower buckets, neither growing by the ratio
+    assert len(off_grid) == 2 * len(OTEL_BOUNDARIES_NS)
+
+
+@pytest.mark.parametrize("bound_ns", OTEL_BOUNDARIES_NS)
+def test_counts_at_or_below_an_opentelemetry_boundary_are_exact(bound_ns):
+    histogram = filled([bound_ns - 1, bound_ns, bound_ns + 1, bound_ns * 2, bound_ns // 2])
+    assert histogram.count_at_or_below(bound_ns) == 3
+
+
+def test_count_at_or_below_is_never_more_than_the_truth_between_edges():
+    values = list(range(1000, 100_000, 37))
+    histogram = filled(values)
+    for bound in (1234, 5000, 77_777):
+        assert histogram.count_at_or_below(bound) <= sum(v <= bound for v in values)
+
+
+@given(st.lists(IN_RANGE, max_size=60), st.lists(IN_RANGE, max_size=60))
+def test_merging_two_histograms_equals_recording_everything_in_one(first, second):
+    merged = filled(first)
+    merged.merge(filled(second))
+    assert state_of(merged) == state_of(filled(first + second))
+    assert merged.bucket_counts() == filled(first + second).bucket_counts()
+
+
+@given(st.lists(IN_RANGE, max_size=60))
+def test_a_histogram_survives_its_sparse_form(values):
+    histogram = filled(values)
+    again = Histogram.from_sparse(json.loads(json.dumps(histogram.to_sparse())))
+    assert state_of(again) == state_of(histogram)
+    assert again.bucket_counts() == histogram.bucket_counts()
+
+
+@pytest.mark.parametrize("buckets", [[[-1, 1]], [[BUCKET_COUNT + 2, 1]], [[3, -1]]])
+def test_a_sparse_form_that_does_not_fit_is_rejected(buckets):
+    with pytest.raises(ValueError):
+        Histogram.from_sparse({"buckets": buckets, "min_ns": 1, "max_ns": 1})
 
 
 def test_memory_does_not_depend_on_the_number_of_values():

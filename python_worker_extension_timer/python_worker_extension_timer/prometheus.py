@@ -1,0 +1,117 @@
+"""The statistics in the Prometheus text format (optional: ``pip install python_worker_extension_timer[prometheus]``).
+
+Metric names follow Prometheus naming (base unit seconds, ``_total`` for
+counters) and OpenTelemetry's FaaS semantic conventions
+(``faas.invoke_duration``, ``faas.invocations``, ``faas.errors``), with two
+labels of low cardinality, ``function`` and ``trigger``::
+
+    faas_invoke_duration_seconds_bucket{function="echo",trigger="http",le="0.005"} 1520.0
+    faas_invocations_total{function="echo",trigger="http"} 1523.0
+    faas_errors_total{function="echo",trigger="http"} 3.0
+    faas_abandoned_total{function="echo",trigger="http"} 1.0
+
+The histogram's buckets are OpenTelemetry's advised boundaries for durations
+(5 ms to 10 s). They are bucket edges of the extension's own histogram, so
+the counts are exact, not interpolated. Everything is merged across the
+worker processes of the server, like ``TimerExtension.stats()``.
+
+Usage, in ``function_app.py``::
+
+    from python_worker_extension_timer.prometheus import exposition
+
+    @app.route(route="metrics", methods=["GET"])
+    def metrics(req: func.HttpRequest) -> func.HttpResponse:
+        body, content_type = exposition(TimerExtension, trigger="http")
+        return func.HttpResponse(body, headers={"Content-Type": content_type})
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
+
+from .clock import NS_PER_SECOND
+from .histogram import OTEL_BOUNDARIES_NS, OTEL_BOUNDARIES_SECONDS
+from .snapshot import MergedView
+
+__all__ = ["CONTENT_TYPE", "LABELS", "TimerCollector", "exposition", "metric_families"]
+
+#: The classic Prometheus text format, understood by every scraper (Snowflake's sidecar included).
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+LABELS = ("function", "trigger")
+
+#: A trigger type for every function, or one per function name (missing names get ``"other"``).
+Triggers = str | Mapping[str, str]
+
+
+def _trigger_of(triggers: Triggers) -> Callable[[str], str]:
+    if isinstance(triggers, str):
+        return lambda name: triggers
+    return lambda name: triggers.get(name, "other")
+
+
+def metric_families(view: MergedView, triggers: Triggers = "other") -> list[Metric]:
+    """The metric families of a merged view, one series per function."""
+    trigger_of = _trigger_of(triggers)
+    duration = HistogramMetricFamily(
+        "faas_invoke_duration",
+        "Duration of completed invocations (OpenTelemetry faas.invoke_duration).",
+        labels=LABELS,
+        unit="seconds",
+    )
+    invocations = CounterMetricFamily(
+        "faas_invocations", "Completed invocations, with or without an error.", labels=LABELS
+    )
+    errors = CounterMetricFamily(
+        "faas_errors", "Invocations that failed: a 5xx response, an exception, or abandoned.", labels=LABELS
+    )
+    abandoned = CounterMetricFamily(
+        "faas_abandoned", "Invocations that started and were never seen to finish.", labels=LABELS
+    )
+    for name, record in view.functions.items():
+        total = record.total
+        labels = [name, trigger_of(name)]
+        buckets: list[tuple[str, float]] = [
+            (repr(seconds), float(total.hist.count_at_or_below(bound_ns)))
+            for seconds, bound_ns in zip(OTEL_BOUNDARIES_SECONDS, OTEL_BOUNDARIES_NS)
+        ]
+        buckets.append(("+Inf", float(total.count)))
+        duration.add_metric(labels, buckets, sum_value=total.sum_ns / NS_PER_SECOND)
+        invocations.add_metric(labels, total.count)
+        errors.add_metric(labels, total.errors)
+        abandoned.add_metric(labels, total.abandoned)
+    return [duration, invocations, errors, abandoned]
+
+
+class TimerCollector:
+    """A ``prometheus_client`` collector reading a timer extension at every scrape.
+
+    Register it with your own registry to serve the metrics beside others::
+
+        REGISTRY.register(TimerCollector(TimerExtension.view, triggers="http"))
+
+    Parameters
+    ----------
+    view: Callable[[], MergedView]
+        Usually ``TimerExtension.view`` (or that of a subclass).
+    triggers: str | Mapping[str, str]
+        The ``faas.trigger`` of every function (``"http"``, ``"timer"``,
+        ``"pubsub"``, ``"datasource"`` or ``"other"``), or one per function.
+    """
+
+    def __init__(self, view: Callable[[], MergedView], triggers: Triggers = "other") -> None:
+        self._view = view
+        self._triggers = triggers
+
+    def collect(self) -> Iterator[Metric]:
+        yield from metric_families(self._view(), self._triggers)
+
+
+def exposition(extension: Any, triggers: Triggers = "other") -> tuple[bytes, str]:
+    """The metrics of ``extension`` (``TimerExtension`` or a subclass) as ``(body, content_type)``."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(TimerCollector(extension.view, triggers))
+    return generate_latest(registry), CONTENT_TYPE

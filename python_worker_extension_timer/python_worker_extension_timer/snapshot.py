@@ -1,0 +1,197 @@
+"""One process's statistics as data, and the merge of several processes' into one view.
+
+A :class:`ProcessRecord` is what one worker process recorded: per function,
+a :class:`~.function_stats.FunctionRecord` (since start and per minute). It
+travels between processes as JSON (:meth:`ProcessRecord.to_json`). A
+:class:`MergedView` adds the records of every process of a server, exactly,
+and is what ``TimerExtension.stats()`` and the Prometheus exposition read.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from .function_stats import WINDOW_MINUTES, FunctionRecord
+from .tally import Tally
+
+__all__ = ["ProcessRecord", "MergedView", "FORMAT_VERSION", "iso_time", "merge"]
+
+#: Bumped when the JSON form changes; records of another format are skipped.
+FORMAT_VERSION = 1
+
+
+def iso_time(seconds: float) -> str:
+    """Seconds since the epoch as an ISO 8601 UTC time to the second, e.g. ``2026-12-01T12:01:07Z``."""
+    return datetime.fromtimestamp(int(seconds), tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class ProcessRecord:
+    """What one worker process recorded, as of ``updated``."""
+
+    pid: int
+    started: float  #: wall-clock seconds when the process's statistics began
+    updated: float  #: wall-clock seconds when this record was taken
+    in_flight: int
+    functions: dict[str, FunctionRecord] = field(default_factory=dict)
+    alive: bool = True
+
+    @property
+    def count(self) -> int:
+        return sum(record.total.count for record in self.functions.values())
+
+    @property
+    def errors(self) -> int:
+        return sum(record.total.errors for record in self.functions.values())
+
+    def to_json(self) -> bytes:
+        return json.dumps(
+            {
+                "format": FORMAT_VERSION,
+                "pid": self.pid,
+                "started": self.started,
+                "updated": self.updated,
+                "in_flight": self.in_flight,
+                "functions": {
+                    name: {
+                        "total": record.total.to_dict(),
+                        "minutes": {str(minute): tally.to_dict() for minute, tally in record.minutes.items()},
+                    }
+                    for name, record in self.functions.items()
+                },
+            },
+            separators=(",", ":"),
+        ).encode()
+
+    @classmethod
+    def from_json(cls, raw: bytes) -> ProcessRecord:
+        """The record :meth:`to_json` wrote.
+
+        Raises
+        ------
+        ValueError
+            ``raw`` is not such a record (``json.JSONDecodeError`` is one),
+            or was written in another format.
+        """
+        try:
+            data = json.loads(raw)
+            if data.get("format") != FORMAT_VERSION:
+                raise ValueError(f"format {data.get('format')!r}, expected {FORMAT_VERSION}")
+            return cls(
+                pid=int(data["pid"]),
+                started=float(data["started"]),
+                updated=float(data["updated"]),
+                in_flight=int(data["in_flight"]),
+                functions={
+                    str(name): FunctionRecord(
+                        total=Tally.from_dict(entry["total"]),
+                        minutes={int(m): Tally.from_dict(t) for m, t in entry["minutes"].items()},
+                    )
+                    for name, entry in data["functions"].items()
+                },
+            )
+        except (KeyError, TypeError, AttributeError) as error:
+            raise ValueError(f"not a statistics record: {error!r}") from None
+
+
+@dataclass
+class MergedView:
+    """The statistics of several processes added together.
+
+    Parameters
+    ----------
+    processes: list[ProcessRecord]
+        Every process's record, this process's own included.
+    now: float
+        Wall-clock seconds of the read; the window ends at its minute.
+    """
+
+    processes: list[ProcessRecord]
+    now: float = field(default_factory=time.time)
+    functions: dict[str, FunctionRecord] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.processes = sorted(self.processes, key=lambda p: (p.started, p.pid))
+        merged: dict[str, FunctionRecord] = {}
+        for process in self.processes:
+            for name, record in process.functions.items():
+                mine = merged.get(name)
+                if mine is None:
+                    mine = merged[name] = FunctionRecord(Tally(), {})
+                mine.merge(record)
+        self.functions = dict(sorted(merged.items()))
+
+    @property
+    def now_minute(self) -> int:
+        return int(self.now // 60)
+
+    @property
+    def since(self) -> float | None:
+        """When the earliest process began recording."""
+        return min((p.started for p in self.processes), default=None)
+
+    @property
+    def in_flight(self) -> int:
+        """Invocations open in processes that are alive."""
+        return sum(p.in_flight for p in self.processes if p.alive)
+
+    def window(self) -> dict[str, Tally]:
+        """Per function, the last :data:`WINDOW_MINUTES` whole minutes and the current one."""
+        return {name: record.window(self.now_minute) for name, record in self.functions.items()}
+
+    def window_start(self) -> float:
+        """Wall-clock seconds at which the window begins."""
+        return float((self.now_minute - WINDOW_MINUTES) * 60)
+
+    def coverage(self) -> str:
+        """A plain statement of what the figures cover, e.g. ``2 worker processes, since 12:01:07 UTC``."""
+        alive = sum(1 for p in self.processes if p.alive)
+        exited = len(self.processes) - alive
+        text = f"{alive} worker process" + ("" if alive == 1 else "es")
+        if exited:
+            text += f" (and {exited} that exited, whose counts are kept)"
+        since = self.since
+        if since is not None:
+            text += ", since " + iso_time(since)[11:19] + " UTC"
+        return text
+
+    def to_dict(self, extension: str, version: str) -> dict[str, Any]:
+        """The JSON-ready statistics ``TimerExtension.stats()`` returns."""
+        since = self.since
+        return {
+            "extension": extension,
+            "version": version,
+            "in_flight": self.in_flight,
+            "functions": {name: record.total.summary() for name, record in self.functions.items()},
+            "window": {
+                "minutes": WINDOW_MINUTES,
+                "from": iso_time(self.window_start()),
+                "to": iso_time(self.now),
+                "functions": {name: tally.summary() for name, tally in self.window().items()},
+            },
+            "since": iso_time(since) if since is not None else None,
+            "coverage": self.coverage(),
+            "processes": [
+                {
+                    "pid": p.pid,
+                    "alive": p.alive,
+                    "since": iso_time(p.started),
+                    "count": p.count,
+                    "errors": p.errors,
+                    "in_flight": p.in_flight if p.alive else 0,
+                    "functions": {name: record.total.count for name, record in sorted(p.functions.items())},
+                }
+                for p in self.processes
+            ],
+        }
+
+
+def merge(processes: Iterable[ProcessRecord], now: float | None = None) -> MergedView:
+    """A :class:`MergedView` of ``processes``, read at ``now`` (default: the current time)."""
+    return MergedView(list(processes), time.time() if now is None else now)
+

@@ -1,0 +1,76 @@
+"""The statistics in the Prometheus text format, read back with prometheus_client's own parser."""
+
+from __future__ import annotations
+
+import pytest
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.parser import text_string_to_metric_families
+from python_worker_extension_timer.histogram import OTEL_BOUNDARIES_SECONDS
+from python_worker_extension_timer.prometheus import CONTENT_TYPE, TimerCollector, exposition
+
+from python_worker_extension_timer import TimerExtension
+
+
+def samples(triggers="http") -> dict[tuple[str, frozenset], float]:
+    body, content_type = exposition(TimerExtension, triggers)
+    assert content_type == CONTENT_TYPE
+    return {
+        (s.name, frozenset(s.labels.items())): s.value
+        for family in text_string_to_metric_families(body.decode())
+        for s in family.samples
+    }
+
+
+def labels(function="echo", trigger="http", **extra) -> frozenset:
+    return frozenset({"function": function, "trigger": trigger, **extra}.items())
+
+
+def test_families_follow_prometheus_and_opentelemetry_naming(timed):
+    timed(1)
+    body, _ = exposition(TimerExtension, "http")
+    families = {f.name: f.type for f in text_string_to_metric_families(body.decode())}
+    assert families == {
+        "faas_invoke_duration_seconds": "histogram",
+        "faas_invocations": "counter",
+        "faas_errors": "counter",
+        "faas_abandoned": "counter",
+    }
+    assert b"faas_invocations_total{" in body
+
+
+@pytest.mark.parametrize("boundary", OTEL_BOUNDARIES_SECONDS)
+def test_a_duration_on_a_boundary_counts_in_its_bucket_and_one_just_above_does_not(timed, boundary):
+    timed(boundary * 1000)  # exactly on the boundary
+    timed(boundary * 1000 + 0.000001)  # one nanosecond more
+    found = samples()
+    assert found[("faas_invoke_duration_seconds_bucket", labels(le=str(float(boundary))))] == 1
+    assert found[("faas_invoke_duration_seconds_bucket", labels(le="+Inf"))] == 2
+
+
+def test_counters_and_sum_match_the_statistics(timed, worker, clock, make_context):
+    import azure.functions as func
+
+    timed(2)
+    timed(3, func.HttpResponse("x", status_code=500))
+    worker.pre(make_context("never-finished"))
+    clock.advance(seconds=400)
+    found = samples()
+    assert found[("faas_invocations_total", labels())] == 2
+    assert found[("faas_errors_total", labels())] == 2  # the 500 and the abandoned one
+    assert found[("faas_abandoned_total", labels())] == 1
+    assert found[("faas_invoke_duration_seconds_sum", labels())] == pytest.approx(0.005)
+
+
+def test_triggers_can_be_named_per_function(timed):
+    timed(1, function_name="echo")
+    timed(1, function_name="nightly")
+    found = samples({"echo": "http"})
+    assert ("faas_invocations_total", labels("nightly", "other")) in found
+    assert ("faas_invocations_total", labels("echo", "http")) in found
+
+
+def test_the_collector_serves_beside_other_metrics_in_a_registry(timed):
+    timed(1)
+    registry = CollectorRegistry()
+    registry.register(TimerCollector(TimerExtension.view, "http"))
+    assert b'faas_invocations_total{function="echo",trigger="http"} 1.0' in generate_latest(registry)
