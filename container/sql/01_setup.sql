@@ -25,16 +25,20 @@ GRANT USAGE ON WAREHOUSE tutorial_warehouse TO ROLE test_role;
 -- The service's endpoint is public (the /ui page in a browser): its owner needs this privilege.
 GRANT BIND SERVICE ENDPOINT ON ACCOUNT TO ROLE test_role;
 
--- The machines the service runs on: one node always, a second one when instances need room.
--- CPU_X64_S (3 vCPU, 13 GiB per node), not the tutorial's CPU_X64_XS (1 vCPU, 6 GiB): the
--- specification requests 1 vCPU and allows 2 per instance, and an XS node has 1 vCPU in total,
--- part of it taken by Snowflake's own system containers, so such a request cannot be scheduled
--- there. To stay on XS, lower resources to requests.cpu 0.5 / limits.cpu 1 and WEB_CONCURRENCY
+-- The machines the service runs on: one node always, more (up to three) when instances need room.
+-- CPU_X64_S (3 vCPU, 13 GiB per node), not the tutorial's CPU_X64_XS (1 vCPU, 6 GiB): an
+-- instance requests 1.1 vCPU (1 for echo, 0.1 for its prometheus-sidecar) and may use 2.5, and
+-- an XS node has 1 vCPU in total, part of it taken by Snowflake's own system containers, so such
+-- a request cannot be scheduled there.
+-- The service runs up to three instances (MAX_INSTANCES in 02_service.sql). An S node holds two
+-- of them if the system containers leave it 2.2 vCPU, at least one in any case: three nodes
+-- always have room for three instances. Idle nodes are given back down to MIN_NODES.
+-- To stay on XS, lower echo's resources to requests.cpu 0.4 / limits.cpu 1 and WEB_CONCURRENCY
 -- to 1 in container/spec.yaml and container/sql/02_service.sql.
 -- The pool suspends itself after an hour with no service running on it.
 CREATE COMPUTE POOL IF NOT EXISTS tutorial_compute_pool
   MIN_NODES = 1
-  MAX_NODES = 2
+  MAX_NODES = 3
   INSTANCE_FAMILY = CPU_X64_S
   AUTO_RESUME = TRUE
   AUTO_SUSPEND_SECS = 3600;

@@ -10,7 +10,10 @@ USE WAREHOUSE tutorial_warehouse;
 -- The pool must be IDLE or ACTIVE (not STARTING) before the service can be placed on it.
 DESCRIBE COMPUTE POOL tutorial_compute_pool;
 
--- One instance to start with (05_status_and_logs.sql shows how to scale).
+-- One to three instances: it starts with one, and Snowflake adds instances (up to three) while
+-- their CPU use is high against resources.requests.cpu, and removes them again when it drops.
+-- The compute pool has a node for each (01_setup.sql, MAX_NODES). Every instance runs both
+-- containers, echo and its own prometheus-sidecar, whose metrics 07_latency_metrics.sql reads.
 -- To replace a service created earlier, run DROP SERVICE IF EXISTS echo_service; first.
 CREATE SERVICE IF NOT EXISTS echo_service
   IN COMPUTE POOL tutorial_compute_pool
@@ -33,6 +36,16 @@ spec:
       limits:
         cpu: 2
         memory: 2Gi
+  - name: prometheus-sidecar
+    image: /snowflake/images/snowflake_images/monitoring-prometheus-sidecar:0.0.1
+    args: ["-e", "localhost:8000/metrics,1m"]
+    resources:
+      requests:
+        cpu: 0.1
+        memory: 128Mi
+      limits:
+        cpu: 0.5
+        memory: 512Mi
   endpoints:
   - name: echoendpoint
     port: 8000
@@ -42,9 +55,10 @@ spec:
       logLevel: INFO
 $$
   MIN_INSTANCES = 1
-  MAX_INSTANCES = 1;
+  MAX_INSTANCES = 3;
 
--- status goes PENDING -> RUNNING once the image is pulled and GET /healthcheck answers 200.
+-- status goes PENDING -> RUNNING once the image is pulled and GET /healthcheck answers 200;
+-- SHOW SERVICE CONTAINERS lists two containers per instance, echo and prometheus-sidecar.
 DESCRIBE SERVICE echo_service;
 SHOW SERVICE CONTAINERS IN SERVICE echo_service;
 
@@ -65,7 +79,7 @@ SHOW SERVICE CONTAINERS IN SERVICE echo_service;
 --   FROM @tutorial_stage
 --   SPECIFICATION_FILE = 'spec.yaml'
 --   MIN_INSTANCES = 1
---   MAX_INSTANCES = 1;
+--   MAX_INSTANCES = 3;
 --
 -- After editing spec.yaml and uploading it again, an existing service takes the new version with
 --   ALTER SERVICE echo_service FROM @tutorial_stage SPECIFICATION_FILE = 'spec.yaml';

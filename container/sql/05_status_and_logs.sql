@@ -89,14 +89,17 @@ SELECT query_id, start_time, total_elapsed_time AS elapsed_ms, rows_produced, qu
 ---------------------------------------------------------------------------------------------
 -- Scaling
 ---------------------------------------------------------------------------------------------
--- Between 1 and 2 instances behind Snowflake's load balancer. Snowflake adds and removes
--- instances from their CPU use measured against resources.requests.cpu, so this CPU-based
--- autoscaling needs a CPU request in the specification (ours asks for 1). The compute pool adds
--- its second node (MAX_NODES = 2) when an instance does not fit on the first.
-ALTER SERVICE echo_service SET MIN_INSTANCES = 1 MAX_INSTANCES = 2;
+-- 02_service.sql creates the service with 1 to 3 instances behind Snowflake's load balancer.
+-- Snowflake adds and removes instances from their CPU use measured against
+-- resources.requests.cpu, so this CPU-based autoscaling needs a CPU request in the specification
+-- (ours asks for 1, plus 0.1 for the sidecar). The compute pool adds a node (up to MAX_NODES = 3)
+-- when an instance does not fit on the ones it has. current_instances in DESCRIBE SERVICE and
+-- the instances column of 07_latency_metrics.sql show how many run.
+-- Another range (MAX_INSTANCES above 3 needs a larger MAX_NODES in 01_setup.sql):
+-- ALTER SERVICE echo_service SET MIN_INSTANCES = 2 MAX_INSTANCES = 3;
 
 -- A fixed number instead: MIN_INSTANCES = MAX_INSTANCES.
--- ALTER SERVICE echo_service SET MIN_INSTANCES = 2 MAX_INSTANCES = 2;
+-- ALTER SERVICE echo_service SET MIN_INSTANCES = 1 MAX_INSTANCES = 1;
 
 -- Stop paying for the service without dropping it, and start it again. On suspend, every
 -- container gets SIGTERM: the server finishes in-flight requests (SERVER_GRACEFUL_TIMEOUT_SECONDS)

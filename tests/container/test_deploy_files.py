@@ -10,6 +10,7 @@ would and run its CMD and HEALTHCHECK as plain processes.
 from __future__ import annotations
 
 import json
+import math
 import re
 import shutil
 import subprocess
@@ -39,9 +40,30 @@ SQL_FILES = (
     "04_queries.sql",
     "05_status_and_logs.sql",
     "06_cleanup.sql",
+    "07_latency_metrics.sql",
 )
+METRICS_SQL = "07_latency_metrics.sql"
 MEMORY = re.compile(r"\d+(?:\.\d+)?(?:M|Mi|G|Gi)")  # the units the specification reference allows
 CPU = re.compile(r"\d+(?:\.\d+)?m?")
+# Container, endpoint and volume names in a specification: up to 63 lowercase letters, digits and '-',
+# starting with a letter and ending with a letter or digit (Snowflake's specification reference).
+SPEC_NAME = re.compile(r"[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?")
+
+CONTAINERS = ("echo", "prometheus-sidecar")
+SIDECAR_IMAGE = "/snowflake/images/snowflake_images/monitoring-prometheus-sidecar:0.0.1"
+# The sidecar's -e argument: localhost:{PORT}/{METRICS_PATH},{SCRAPE_FREQUENCY}; the path defaults to
+# /metrics and the frequency to 1m (Snowflake's "Publishing Prometheus application metrics").
+SCRAPE_TARGET = re.compile(r"(?P<host>[^:/,]+):(?P<port>\d+)(?P<path>/[^,]*)?(?:,\s*(?P<interval>\w+))?")
+
+# The metrics GET /metrics exposes, as 07_latency_metrics.sql reads them back from the event table.
+APP_METRICS = ("faas_invoke_duration_seconds", "faas_invocations_total", "faas_errors_total", "faas_abandoned_total")
+
+# vCPUs of one node, by compute pool instance family (Snowflake's CREATE COMPUTE POOL reference).
+NODE_VCPUS = {"CPU_X64_XS": 1, "CPU_X64_S": 3}
+# Assumption: Snowflake's own system containers take part of every node, at most half a vCPU. The XS
+# sizing in container/README.md rests on the same figure: an instance asking for 1 vCPU does not fit
+# the single vCPU of an XS node, one asking for 0.5 does.
+SYSTEM_VCPUS_PER_NODE = 0.5
 
 
 # --------------------------------------------------------------------------- reading the files
@@ -69,6 +91,11 @@ def active_sql(text: str) -> str:
     return "".join(kept)
 
 
+def commented_sql(text: str) -> str:
+    """What the `--` comments of a SQL file say, one comment line a line, without the `--`."""
+    return "\n".join(line.strip()[2:] for line in text.splitlines() if line.strip().startswith("--"))
+
+
 def sql(name: str) -> str:
     return (SQL / name).read_text(encoding="utf-8")
 
@@ -83,6 +110,30 @@ def created_service() -> dict[str, str]:
     )
     assert found, "02_service.sql has no CREATE SERVICE ... FROM SPECIFICATION $$...$$ statement"
     return found.groupdict()
+
+
+def instance_range(options: str) -> tuple[int, int]:
+    """MIN_INSTANCES and MAX_INSTANCES of the options of a CREATE SERVICE statement."""
+    low = re.search(r"MIN_INSTANCES\s*=\s*(\d+)", options, re.IGNORECASE)
+    high = re.search(r"MAX_INSTANCES\s*=\s*(\d+)", options, re.IGNORECASE)
+    assert low and high, "CREATE SERVICE should set MIN_INSTANCES and MAX_INSTANCES"
+    return int(low.group(1)), int(high.group(1))
+
+
+def created_pool() -> dict[str, str]:
+    """CREATE COMPUTE POOL of 01_setup.sql: name, MIN_NODES, MAX_NODES, INSTANCE_FAMILY."""
+    statement = re.search(
+        r"CREATE\s+COMPUTE\s+POOL\s+(?:IF\s+NOT\s+EXISTS\s+)?(?P<name>\w+)(?P<options>[^;]*);",
+        active_sql(sql("01_setup.sql")),
+        re.IGNORECASE,
+    )
+    assert statement, "01_setup.sql has no CREATE COMPUTE POOL statement"
+    found = {"name": statement["name"]}
+    for option in ("MIN_NODES", "MAX_NODES", "INSTANCE_FAMILY"):
+        value = re.search(rf"\b{option}\s*=\s*(\w+)", statement["options"], re.IGNORECASE)
+        assert value, f"CREATE COMPUTE POOL should set {option}"
+        found[option] = value.group(1)
+    return found
 
 
 def created_function() -> dict[str, str]:
@@ -106,10 +157,31 @@ def spec() -> dict[str, Any]:
     return yaml.safe_load((CONTAINER / "spec.yaml").read_text(encoding="utf-8"))
 
 
+def container_named(spec: dict[str, Any], name: str) -> dict[str, Any]:
+    (container,) = [c for c in spec["spec"]["containers"] if c["name"] == name]
+    return container
+
+
 @pytest.fixture(scope="module")
 def echo_container(spec: dict[str, Any]) -> dict[str, Any]:
-    (container,) = [c for c in spec["spec"]["containers"] if c["name"] == "echo"]
+    return container_named(spec, "echo")
+
+
+@pytest.fixture(scope="module")
+def sidecar(spec: dict[str, Any]) -> dict[str, Any]:
+    """Snowflake's Prometheus sidecar, the container that runs Snowflake's image."""
+    (container,) = [c for c in spec["spec"]["containers"] if c["image"] == SIDECAR_IMAGE]
     return container
+
+
+@pytest.fixture(scope="module")
+def scrape_target(sidecar: dict[str, Any]) -> dict[str, str]:
+    """The sidecar's -e argument, with Snowflake's defaults filled in."""
+    args = sidecar["args"]
+    found = SCRAPE_TARGET.fullmatch(args[args.index("-e") + 1])
+    assert found, f"not a localhost:PORT/PATH,INTERVAL target: {args}"
+    return {"host": found["host"], "port": found["port"], "path": found["path"] or "/metrics",
+            "interval": found["interval"] or "1m"}
 
 
 @pytest.fixture(scope="module")
@@ -203,9 +275,10 @@ def test_the_tutorial_character_answers(echo_container) -> None:
     assert echo_container["env"]["CHARACTER_NAME"] == "Bob"
 
 
+@pytest.mark.parametrize("name", CONTAINERS)
 @pytest.mark.parametrize("kind", ["requests", "limits"])
-def test_resources_use_the_documented_units(echo_container, kind: str) -> None:
-    resources = echo_container["resources"][kind]
+def test_resources_use_the_documented_units(spec, name: str, kind: str) -> None:
+    resources = container_named(spec, name)["resources"][kind]
     assert MEMORY.fullmatch(str(resources["memory"])), resources["memory"]
     assert CPU.fullmatch(str(resources["cpu"])), resources["cpu"]
 
@@ -214,8 +287,9 @@ def test_the_spec_requests_cpu_so_the_service_can_autoscale(echo_container) -> N
     assert float(str(echo_container["resources"]["requests"]["cpu"]).rstrip("m")) > 0
 
 
-def test_limits_are_not_below_requests(echo_container) -> None:
-    resources = echo_container["resources"]
+@pytest.mark.parametrize("name", CONTAINERS)
+def test_limits_are_not_below_requests(spec, name: str) -> None:
+    resources = container_named(spec, name)["resources"]
     assert cpus(resources["limits"]["cpu"]) >= cpus(resources["requests"]["cpu"])
     assert mebibytes(resources["limits"]["memory"]) >= mebibytes(resources["requests"]["memory"])
 
@@ -226,6 +300,65 @@ def test_there_are_no_more_worker_processes_than_cpus_allowed(echo_container) ->
 
 def test_the_endpoint_is_public_so_the_ui_opens_in_a_browser(endpoint) -> None:
     assert endpoint["public"] is True
+
+
+def test_every_instance_runs_the_app_and_the_prometheus_sidecar(spec) -> None:
+    assert tuple(c["name"] for c in spec["spec"]["containers"]) == CONTAINERS
+
+
+def test_every_name_in_the_spec_is_a_valid_snowflake_name(spec) -> None:
+    names = [c["name"] for c in spec["spec"]["containers"]] + [e["name"] for e in spec["spec"]["endpoints"]]
+    assert [name for name in names if not SPEC_NAME.fullmatch(name)] == []
+
+
+def test_the_sidecar_runs_snowflakes_image_with_the_documented_arguments(sidecar) -> None:
+    assert (sidecar["image"], sidecar["args"]) == (SIDECAR_IMAGE, ["-e", "localhost:8000/metrics,1m"])
+
+
+@pytest.mark.parametrize(
+    "part, expected",
+    [
+        ("host", lambda echo: "localhost"),  # the containers of an instance share its network
+        ("port", lambda echo: str(echo["env"]["SERVER_PORT"])),
+        ("path", lambda echo: "/metrics"),
+        ("interval", lambda echo: "1m"),  # one row per metric, instance and minute in the event table
+    ],
+)
+def test_the_sidecar_scrapes_the_echo_container(scrape_target, echo_container, part, expected) -> None:
+    assert scrape_target[part] == expected(echo_container)
+
+
+def test_the_scrape_path_is_a_GET_route_of_the_app(scrape_target, routes: RouteTable) -> None:
+    assert serves(routes, "GET", scrape_target["path"])
+
+
+@pytest.mark.parametrize("kind, cpu, memory_mib", [("requests", 0.25, 256), ("limits", 1, 1024)])
+def test_the_sidecar_asks_for_little(sidecar, kind: str, cpu: float, memory_mib: float) -> None:
+    resources = sidecar["resources"][kind]
+    assert cpus(resources["cpu"]) <= cpu
+    assert mebibytes(resources["memory"]) <= memory_mib
+
+
+def test_only_the_echo_container_decides_readiness(spec) -> None:
+    assert [c["name"] for c in spec["spec"]["containers"] if "readinessProbe" in c] == ["echo"]
+
+
+@pytest.mark.parametrize(
+    "what, read, expected",
+    [
+        ("echo's readiness probe", lambda spec: container_named(spec, "echo")["readinessProbe"],
+         {"port": 8000, "path": "/healthcheck"}),
+        ("echo's port", lambda spec: container_named(spec, "echo")["env"]["SERVER_PORT"], 8000),
+        ("the endpoints", lambda spec: spec["spec"]["endpoints"],
+         [{"name": "echoendpoint", "port": 8000, "public": True}]),
+    ],
+)
+def test_the_sidecar_leaves_the_app_as_it_was(spec, what: str, read, expected) -> None:
+    assert read(spec) == expected, what
+
+
+def test_every_container_requests_cpu_so_the_size_of_an_instance_is_known(spec) -> None:
+    assert all("cpu" in c.get("resources", {}).get("requests", {}) for c in spec["spec"]["containers"])
 
 
 def cpus(value: Any) -> float:
@@ -250,16 +383,45 @@ def test_the_inline_specification_is_spec_yaml(spec: dict[str, Any]) -> None:
     assert yaml.safe_load(created_service()["spec"]) == spec
 
 
+def test_the_inline_specification_is_spec_yaml_word_for_word_without_its_comments() -> None:
+    spec_yaml = (CONTAINER / "spec.yaml").read_text(encoding="utf-8")
+    uncommented = [re.sub(r"\s*#.*$", "", line) for line in spec_yaml.splitlines()]
+    assert created_service()["spec"].strip("\n").splitlines() == [line for line in uncommented if line.strip()]
+
+
 def test_the_service_runs_in_the_compute_pool_the_setup_creates() -> None:
-    pool = created_service()["pool"]
-    assert re.search(rf"CREATE\s+COMPUTE\s+POOL\s+(?:IF\s+NOT\s+EXISTS\s+)?{pool}\b", active_sql(sql("01_setup.sql")), re.I)
+    assert created_service()["pool"].lower() == created_pool()["name"].lower()
 
 
-def test_the_service_starts_with_a_fixed_number_of_instances() -> None:
-    rest = created_service()["rest"]
-    low = re.search(r"MIN_INSTANCES\s*=\s*(\d+)", rest, re.I)
-    high = re.search(r"MAX_INSTANCES\s*=\s*(\d+)", rest, re.I)
-    assert low and high and 1 <= int(low.group(1)) <= int(high.group(1))
+def test_the_service_scales_between_min_and_max_instances() -> None:
+    low, high = instance_range(created_service()["rest"])
+    assert 1 <= low < high
+
+
+def test_the_stage_alternative_creates_the_same_range_of_instances() -> None:
+    alternative = re.search(
+        r"CREATE\s+SERVICE\s+\w+\s+IN\s+COMPUTE\s+POOL\s+\w+\s+FROM\s+@\w+\s+SPECIFICATION_FILE\s*=\s*'spec\.yaml'"
+        r"(?P<rest>[^;]*);",
+        commented_sql(sql("02_service.sql")),
+        re.IGNORECASE,
+    )
+    assert alternative, "02_service.sql shows no CREATE SERVICE ... SPECIFICATION_FILE = 'spec.yaml' in its comments"
+    assert instance_range(alternative["rest"]) == instance_range(created_service()["rest"])
+
+
+def test_the_compute_pool_has_room_for_the_most_instances(spec) -> None:
+    """MAX_NODES nodes hold MAX_INSTANCES instances, each asking for the CPU of all its containers."""
+    pool = created_pool()
+    per_instance = sum(cpus(c["resources"]["requests"]["cpu"]) for c in spec["spec"]["containers"])
+    per_node = math.floor((NODE_VCPUS[pool["INSTANCE_FAMILY"].upper()] - SYSTEM_VCPUS_PER_NODE) / per_instance)
+    _, most = instance_range(created_service()["rest"])
+    assert per_node >= 1, f"an instance asking for {per_instance} vCPU fits no {pool['INSTANCE_FAMILY']} node"
+    assert int(pool["MAX_NODES"]) * per_node >= most
+
+
+def test_the_compute_pool_keeps_a_node_for_the_first_instance() -> None:
+    low, _ = instance_range(created_service()["rest"])
+    assert 1 <= int(created_pool()["MIN_NODES"]) <= low
 
 
 def test_the_stage_alternative_uses_the_spec_file() -> None:
@@ -303,10 +465,69 @@ def test_the_queries_call_the_function_the_sql_creates() -> None:
         ("POST", "/ui"),
         ("GET", "/latency"),
         ("GET", "/ui/latency"),
+        ("GET", "/metrics"),
     ],
 )
 def test_the_app_serves_every_path_the_deployment_docs_send_people_to(routes: RouteTable, method, path) -> None:
     assert serves(routes, method, path), f"{method} {path} is in container/README.md and 05_status_and_logs.sql"
+
+
+@pytest.mark.parametrize("name", SQL_FILES)
+def test_the_readme_lists_each_sql_step(name: str) -> None:
+    assert f"`sql/{name}`" in (CONTAINER / "README.md").read_text(encoding="utf-8")
+
+
+def test_the_metric_queries_read_the_accounts_active_event_table() -> None:
+    queries = active_sql(sql(METRICS_SQL))
+    assert re.search(r"SHOW\s+PARAMETERS\s+LIKE\s+'event_table'\s+IN\s+ACCOUNT;", queries, re.I)
+    assert re.search(r"SET\s+event_table\s*=", queries, re.I)
+    assert queries.count("FROM IDENTIFIER($event_table)") >= 4  # what arrived, (a), (b) and (c)
+
+
+def test_the_metric_queries_read_only_metric_rows_of_the_service() -> None:
+    queries = active_sql(sql(METRICS_SQL))
+    reads = queries.count("FROM IDENTIFIER($event_table)")
+    assert queries.count("record_type = 'METRIC'") == reads
+    assert queries.count(f"resource_attributes:\"snow.service.name\" = '{created_service()['name'].upper()}'") == reads
+
+
+def test_the_metric_queries_leave_out_snowflakes_platform_metrics() -> None:
+    queries = active_sql(sql(METRICS_SQL))
+    assert queries.count("COALESCE(scope:name::string, '') <> 'snow.spcs.platform'") == queries.count(
+        "FROM IDENTIFIER($event_table)"
+    )
+
+
+@pytest.mark.parametrize("metric", APP_METRICS)
+def test_the_metric_queries_read(metric: str) -> None:
+    assert f"'{metric}'" in active_sql(sql(METRICS_SQL))
+
+
+def test_the_metric_queries_read_the_metric_name_where_snowflake_documents_it() -> None:
+    assert "record:metric.name" in active_sql(sql(METRICS_SQL))
+
+
+def test_every_cumulative_series_is_differenced_per_instance() -> None:
+    partitions = re.findall(
+        r"LAG\(\w+\)\s+OVER\s*\(\s*PARTITION\s+BY\s+([\w\s,]+?)\s+ORDER\s+BY\s+sampled_at\s*\)",
+        active_sql(sql(METRICS_SQL)),
+        re.IGNORECASE,
+    )
+    assert len(partitions) == 3  # (a), (b) and (c)
+    assert all(p.split(",")[0].strip() == "instance" for p in partitions), partitions
+
+
+def test_the_percentiles_are_per_function_for_each_instance_and_for_all() -> None:
+    queries = active_sql(sql(METRICS_SQL))
+    each_and_all = r"GROUPING\s+SETS\s*\(\s*\(function_name,\s*instance,\s*le\),\s*\(function_name,\s*le\)\s*\)"
+    assert re.search(each_and_all, queries)
+    assert "0.50 * invocations" in queries and "0.99 * invocations" in queries
+
+
+def test_the_metric_queries_count_the_last_hour_in_utc() -> None:
+    queries = active_sql(sql(METRICS_SQL))
+    assert "DATEADD(hour, -1, SYSDATE())" in queries  # TIMESTAMP is UTC without a time zone
+    assert "CURRENT_TIMESTAMP" not in queries.upper()
 
 
 @pytest.mark.parametrize(
