@@ -72,7 +72,11 @@ $head<title>$title</title>
   .function { margin: 0 0 1.25rem; padding: 1rem 1.25rem; border-radius: .5rem; background: var(--panel); }
   .stats { overflow-x: auto; }
   caption { text-align: left; font-size: .8rem; font-weight: 600; padding: .25rem 0 0; }
-  .processes { margin: 0 0 1.25rem; padding: 1rem 1.25rem; border-radius: .5rem; background: var(--panel); }
+  .processes { margin: 0 0 1.25rem; padding: 1rem 1.25rem; border-radius: .5rem; background: var(--panel);
+               overflow-x: auto; }
+  /* Columns as wide as their content; the start time wraps rather than leave the panel. */
+  .processes table { table-layout: auto; }
+  .processes td:last-child { white-space: normal; overflow-wrap: anywhere; }
   table { border-collapse: collapse; width: 100%; table-layout: fixed; margin-bottom: .5rem;
           font-variant-numeric: tabular-nums; }
   th { text-align: left; color: var(--muted); font-weight: 500; font-size: .8rem; }
@@ -90,7 +94,7 @@ $head<title>$title</title>
   @media (max-width: 32rem) {
     body { padding: 1.5rem .75rem; }
     h1 { font-size: 1.35rem; }
-    .function { padding: .75rem; }
+    .function, .processes { padding: .75rem; }
     /* The six figures as two rows of three, each value under its heading. */
     .stats table { display: grid; grid-template-columns: repeat(3, minmax(0, 1fr)); column-gap: .5rem; }
     .stats thead, .stats tbody, .stats tr { display: contents; }

@@ -5,10 +5,17 @@ from __future__ import annotations
 import json
 import re
 import struct
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+
+from tests.support.cases import TUTORIAL_ANSWER, TUTORIAL_REQUEST
+from tests.support.servers import ServerProcess, start_container
 
 pytestmark = pytest.mark.browser
 
@@ -33,9 +40,10 @@ def submit_with_enter(page: Any, text: str) -> Any:
     return navigation.value
 
 
-def stat(page: Any, function: str, name: str) -> int:
-    text = page.locator(f'section[data-function="{function}"] td[data-stat="{name}"]').inner_text()
-    return int(text.replace(",", ""))
+def stat(page: Any, function: str, name: str, period: str = "total") -> int:
+    """A figure of one function's table: `period` "total" (since start) or "window" (last 5 minutes)."""
+    cell = page.locator(f'section[data-function="{function}"] [data-period="{period}"] td[data-stat="{name}"]')
+    return int(cell.inner_text().replace(",", ""))
 
 
 def png_size(path: Path) -> tuple[int, int]:
@@ -167,7 +175,9 @@ def test_the_latency_view_charts_and_counts_the_requests(page: Any) -> None:
     assert stat(page, "echo", "count") >= requests
     assert stat(page, "echo", "errors") == 0
     for percentile in ("p50", "p90", "p99", "max"):
-        expect(echo.locator(f'td[data-stat="{percentile}"]')).to_have_text(re.compile(r"^[\d.,]+ ms$"))
+        expect(echo.locator(f'[data-period="total"] td[data-stat="{percentile}"]')).to_have_text(
+            re.compile(r"^[\d.,]+ ms$")
+        )
 
     ui_count = stat(page, "ui", "count")
     page.get_by_role("link", name="Refresh", exact=True).click()
@@ -284,8 +294,10 @@ def test_screenshots_of_both_pages(page: Any, artifacts: Path, scheme: str) -> N
         assert page.evaluate("document.documentElement.scrollWidth") <= 375  # no sideways scrolling
         # The figures wrap into two rows of three there, and are still a table to a screen reader.
         echo = page.locator('section[data-function="echo"]')
-        expect(echo.get_by_role("columnheader", name="p50")).to_be_visible()
-        expect(echo.get_by_role("cell")).to_have_count(6)
+        for period in ("window", "total"):
+            figures = echo.locator(f'[data-period="{period}"]')
+            expect(figures.get_by_role("columnheader", name="p50")).to_be_visible()
+            expect(figures.get_by_role("cell")).to_have_count(6)
 
         page.set_viewport_size({"width": 1000, "height": 700})
         page.goto("/ui")
@@ -300,3 +312,74 @@ def test_screenshots_of_both_pages(page: Any, artifacts: Path, scheme: str) -> N
         assert path.is_file() and path.stat().st_size > 1000, name
         width, height = png_size(path)
         assert width >= 375 and height >= 300, (name, width, height)
+
+
+ECHOES = 200
+#: How long the other worker process's part of the figures may take to show: a few of its
+#: publishing intervals (0.5 s), with room for a slow machine.
+SETTLE_TIMEOUT_S = 5.0
+
+
+@pytest.fixture
+def two_process_server(tmp_path: Path) -> Iterator[ServerProcess]:
+    """Its own `python -m container` with two worker processes and the timer extension on."""
+    server = start_container(
+        tmp_path, WEB_CONCURRENCY="2", PYTHON_ENABLE_WORKER_EXTENSIONS="1", SERVER_ACCESS_LOG="0",
+        TMPDIR=str(tmp_path),  # the shared statistics directory goes here, not into /tmp
+    )
+    yield server
+    server.stop()
+
+
+def send_echoes(base_url: str, n: int) -> None:
+    """n POST /echo, 8 at a time, each on a connection of its own, so both processes accept some."""
+    fresh_connections = httpx.Limits(max_keepalive_connections=0)  # no connection is reused
+    with httpx.Client(base_url=base_url, limits=fresh_connections, timeout=30) as client:
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(lambda _: client.post("/echo", json=TUTORIAL_REQUEST).json(), range(n)))
+    assert answers == [TUTORIAL_ANSWER] * n
+
+
+def open_when_counted(page: Any, url: str, function: str, expected: int) -> None:
+    """Open `url`, reloading until `function` has `expected` invocations since start or the time is up.
+
+    The process that draws the page reads the other one's figures from its last published file.
+    """
+    deadline = time.monotonic() + SETTLE_TIMEOUT_S
+    page.goto(url)
+    while stat(page, function, "count") < expected and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+        page.goto(url)
+
+
+def test_the_latency_view_adds_up_both_worker_processes(
+    page: Any, artifacts: Path, two_process_server: ServerProcess
+) -> None:
+    base_url = two_process_server.base_url
+    send_echoes(base_url, ECHOES)
+
+    open_when_counted(page, f"{base_url}/ui/latency", "echo", ECHOES)
+    echo = page.locator('section[data-function="echo"]')
+    expect(echo.locator('[data-period="total"] caption')).to_have_text("Since start")
+    expect(echo.locator('[data-period="total"] td[data-stat="count"]')).to_have_text(str(ECHOES))
+    expect(echo.locator('[data-period="window"] caption')).to_have_text("Last 5 minutes")
+    expect(echo.locator('[data-period="window"] td[data-stat="count"]')).to_have_text(str(ECHOES))
+    expect(page.locator("#coverage")).to_contain_text("Covers 2 worker processes, since ")
+    rows = page.locator("section.processes tbody tr")
+    expect(rows).to_have_count(2)
+    expect(rows.get_by_role("cell", name="running", exact=True)).to_have_count(2)
+    shot = artifacts / "latency-two-processes.png"
+    page.screenshot(path=shot, full_page=True)
+    shown = {
+        row.get_attribute("data-pid"): int(row.locator('td[data-stat="count"]').inner_text().replace(",", ""))
+        for row in rows.all()
+    }
+
+    stats = httpx.get(f"{base_url}/latency", timeout=30).json()
+    echoes_of = {str(process["pid"]): process["functions"].get("echo", 0) for process in stats["processes"]}
+    assert sum(echoes_of.values()) == ECHOES
+    assert all(count > 0 for count in echoes_of.values()), f"one process served every echo: {echoes_of}"
+    assert shown.keys() == echoes_of.keys()
+    # A row counts every invocation of its process: the echoes, and the health checks and pages too.
+    assert all(shown[pid] >= echoes_of[pid] for pid in shown), (shown, echoes_of)
+    assert png_size(shot)[0] == 1000
