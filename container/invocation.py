@@ -1,11 +1,13 @@
 """Calling a function as the Azure Functions Python worker does.
 
-Per invocation the worker builds a Context, runs the app-level then the
+Per invocation the worker (for Python 3.10 to 3.12) builds a Context, runs the app-level then the
 function-level pre hooks, calls the function (sync ones in a thread pool, async
 ones on the event loop), then the function-level and app-level post hooks. When
 the function raises, no post hook runs. A hook that raises is logged with its
 traceback on the logger the worker gives it and swallowed. Hooks run only while
-`PYTHON_ENABLE_WORKER_EXTENSIONS` is true. The worker reads it at every
+`PYTHON_ENABLE_WORKER_EXTENSIONS` is true, and never on Python 3.13+, whose
+worker (azure-functions-runtime) runs no extensions: our server mirrors the
+worker of the Python it runs on. The worker reads it at every
 invocation because Azure may start it before the app's settings are known; our
 server starts with its final environment, so it reads the flag once, at start.
 """
@@ -17,6 +19,7 @@ import itertools
 import logging
 import os
 import random
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Mapping
@@ -37,8 +40,33 @@ FUNC_POST_FUNCTION_LOAD = "post_function_load"
 worker_logger = logging.getLogger(SYSTEM_LOG_PREFIX)
 
 
-def extensions_enabled(environ: Mapping[str, str] = os.environ) -> bool:
-    return environ.get(ENABLE_FLAG, "").strip().lower() in _TRUE_WORDS
+#: The Python 3.13+ worker (azure-functions-runtime) calls no extension hook at all.
+FIRST_PYTHON_WITHOUT_HOOKS = (3, 13)
+
+
+def worker_runs_hooks(version_info: tuple[int, ...] = tuple(sys.version_info)) -> bool:
+    """Whether Azure's worker for this Python runs worker extensions at all."""
+    return tuple(version_info[:2]) < FIRST_PYTHON_WITHOUT_HOOKS
+
+
+def extensions_enabled(environ: Mapping[str, str] = os.environ, version_info: tuple[int, ...] | None = None) -> bool:
+    """Whether the worker of this Python, with this environment, runs the extension hooks."""
+    runs_hooks = worker_runs_hooks() if version_info is None else worker_runs_hooks(version_info)
+    return runs_hooks and environ.get(ENABLE_FLAG, "").strip().lower() in _TRUE_WORDS
+
+
+def describe_hooks(enabled: bool, environ: Mapping[str, str] = os.environ, version_info: tuple[int, ...] | None = None) -> str:
+    """The start-up log line that says whether extension hooks run, and why."""
+    version = tuple(sys.version_info if version_info is None else version_info)
+    python = f"Python {version[0]}.{version[1]}"
+    if enabled:
+        return f"worker extension hooks: on ({ENABLE_FLAG} is set, {python}, as Azure's worker)"
+    if not worker_runs_hooks(version):
+        return (
+            f"worker extension hooks: off ({python}: Azure's worker for 3.13+ runs no extensions); "
+            "functions decorated with @timed time themselves"
+        )
+    return f"worker extension hooks: off ({ENABLE_FLAG} is not 1/true); functions decorated with @timed time themselves"
 
 
 class _NoTrace(func._abc.TraceContext):

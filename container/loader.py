@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import logging
 import sys
 from pathlib import Path
 
@@ -10,10 +11,12 @@ import azure.functions as func
 
 from .asgi import EchoServerApp
 from .gateway import Gateway
-from .invocation import Invoker
+from .invocation import Invoker, describe_hooks
 from .requests import RequestConverter
 from .routing import RouteTable, route_prefix_from_host_json
 from .settings import ServerSettings
+
+logger = logging.getLogger("container.loader")
 
 
 def load_function_app(reference: str) -> tuple[func.FunctionApp, Path]:
@@ -34,6 +37,7 @@ def build_app(settings: ServerSettings, app: func.FunctionApp | None = None, scr
     script_root = script_root or Path.cwd()
     routes = RouteTable.from_function_app(app, route_prefix_from_host_json(script_root))
     invoker = Invoker(str(script_root))
+    logger.info(describe_hooks(invoker.hooks.enabled))
     invoker.load(routes.routes)
     gateway = Gateway(routes, RequestConverter(settings.max_body_bytes), invoker)
     return EchoServerApp(

@@ -14,8 +14,8 @@ import sys as _sys
 
 from ._compat import warn_if_unsupported as _warn_if_unsupported
 from ._version import __version__
-from .extension import TimerExtension
+from .extension import TimerExtension, timed
 
-__all__ = ["TimerExtension", "__version__"]
+__all__ = ["TimerExtension", "timed", "__version__"]
 
 _warn_if_unsupported(_sys.version_info)

@@ -14,13 +14,14 @@ LAST_SUPPORTED: tuple[int, int] = (3, 12)
 UNSUPPORTED_MESSAGE = (
     "python_worker_extension_timer: on Python {major}.{minor} Azure Functions "
     "uses the azure-functions-runtime worker, which no longer runs worker "
-    "extensions; TimerExtension imports but its hooks will never be called. "
-    "Use Python 3.10 to 3.12 to time invocations with it."
+    "extensions, so TimerExtension's hooks are never called there. Decorate "
+    "each function with @timed (from python_worker_extension_timer import "
+    "timed), under @app.route, to time it on every Python."
 )
 
 
 def warn_if_unsupported(version_info: Sequence[Any]) -> bool:
-    """Emit one RuntimeWarning when running on Python 3.13 or newer.
+    """Emit one RuntimeWarning when running on Python 3.13 or newer, pointing to ``@timed``.
 
     Returns whether a warning was emitted.
     """

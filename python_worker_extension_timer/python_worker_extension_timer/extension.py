@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextvars
+import functools
+import inspect
 import logging
 import os
 import threading
 import time
 import weakref
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any, Callable, ClassVar, TypeVar
 
 from azure.functions import AppExtensionBase, Context, HttpResponse
 
@@ -34,7 +37,9 @@ from .settings import (
     make_settings,
 )
 
-__all__ = ["TimerExtension"]
+__all__ = ["TimerExtension", "timed"]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 
 class _Active:
@@ -51,12 +56,51 @@ class _Active:
         self.append = settings.append_to_http_response
 
 
+class _Claim:
+    """The pre hook's word to a decorated function: the hooks time this invocation.
+
+    It lives in a context variable, which follows the invocation into the
+    function (same coroutine, or same thread-pool thread). On a reused
+    thread a claim left behind (a function without the decorator raised, so
+    no post hook cleared it) must not be taken for the next call's: the
+    claim keeps a weak reference to the invocation's first argument, which
+    the decorator compares with the one it is called with.
+    """
+
+    __slots__ = ("invocation_id", "_first")
+
+    def __init__(self, invocation_id: str, func_args: Mapping[str, object] | None) -> None:
+        self.invocation_id = invocation_id
+        self._first: tuple[str, Any] | None = None
+        if func_args:
+            key, value = next(iter(func_args.items()))
+            try:
+                self._first = (key, weakref.ref(value))
+            except TypeError:  # not weakly referable: fall back to trusting the claim
+                self._first = None
+
+    def covers(self, kwargs: Mapping[str, object]) -> bool:
+        """Whether the call with these keyword arguments is the invocation that made this claim."""
+        first = self._first
+        if first is None:
+            return True
+        key, ref = first
+        value = ref()
+        return value is not None and kwargs.get(key) is value
+
+
+class _DecoratedCall:
+    """The in-flight key of a call no hook took (never equal to an invocation id)."""
+
+    __slots__ = ()
+
+
 class _TimerState:
     """All mutable state of one extension class (TimerExtension or a subclass) in one process."""
 
     __slots__ = (
         "active", "in_flight", "functions", "loaded", "problems", "lock", "timebase", "started", "publisher",
-        "__weakref__",
+        "claim", "hooked", "decorated", "sink", "__weakref__",
     )
 
     def __init__(self, settings: Settings) -> None:
@@ -69,6 +113,15 @@ class _TimerState:
         self.problems: set[tuple[str, str]] = set()
         self.in_flight = InFlight(settings.max_age_ns, settings.max_in_flight, self._on_evict)
         self.publisher: Publisher | None = None
+        self.claim: contextvars.ContextVar[_Claim | None] = contextvars.ContextVar(
+            "python_worker_extension_timer.claim", default=None
+        )
+        #: Whether a worker hook of this class ran in this process.
+        self.hooked = False
+        #: The functions decorated with timed().
+        self.decorated: set[str] = set()
+        #: Where else each recorded invocation goes (OpenTelemetry instruments), if anywhere.
+        self.sink: Any = None
         _STATES.add(self)
 
     def function(self, name: str) -> FunctionStats:
@@ -124,7 +177,14 @@ class _TimerState:
             updated=time.time(),
             in_flight=len(self.in_flight),
             functions={str(name): stats.read() for name, stats in list(self.functions.items())},
+            mode=self.mode(),
         )
+
+    def mode(self) -> str:
+        """How this process records invocations (see :attr:`.snapshot.ProcessRecord.mode`)."""
+        if self.hooked:
+            return "hooks and decorator" if self.decorated else "hooks"
+        return "decorator" if self.decorated else "off"
 
     def view(self) -> MergedView:
         """This process's statistics merged with those the other processes published."""
@@ -302,6 +362,7 @@ class TimerExtension(AppExtensionBase):
         """
         try:
             state = cls._state
+            state.hooked = True
             with state.lock:
                 state.loaded.add(function_name)
             state.function(function_name)
@@ -336,6 +397,9 @@ class TimerExtension(AppExtensionBase):
         """
         try:
             state = cls._state
+            state.hooked = True
+            # Tells a function decorated with timed() that this invocation is timed here.
+            state.claim.set(_Claim(context.invocation_id, func_args))
             # The clock is read last, so our own work is not timed.
             state.in_flight.start(context.invocation_id, context.function_name, state.active.clock())
         except Exception as exc:
@@ -375,12 +439,153 @@ class TimerExtension(AppExtensionBase):
         """
         try:
             state = cls._state
-            active = state.active
-            end = active.clock()
-            invocation_id = context.invocation_id
-            entry = state.in_flight.finish(invocation_id)
+            end = state.active.clock()
+            state.claim.set(None)
+            entry = state.in_flight.finish(context.invocation_id)
+        except Exception as exc:
+            cls._problem("post_invocation_app_level", exc)
+            return
+        if entry is not None:
+            cls._complete(state, context.invocation_id, entry, end, func_ret)
+
+    # --- timing the call itself -----------------------------------------
+
+    @classmethod
+    def timed(cls, function: _F | None = None, *, name: str | None = None) -> Any:
+        """Decorate a function so that it is timed on every Python and every failure counts at once.
+
+        Place it under ``@app.route`` (or any trigger decorator)::
+
+            @app.route(route="echo", methods=["POST"])
+            @timed
+            async def echo(req: func.HttpRequest) -> func.HttpResponse: ...
+
+        The wrapper keeps what the worker's indexer reads: the signature,
+        annotations, name and whether the function is ``async``.
+
+        - **Where the worker runs the hooks** (Python 3.10 to 3.12 with
+          ``PYTHON_ENABLE_WORKER_EXTENSIONS`` on), the pre hook has already
+          taken the invocation: the wrapper only adds what the hooks cannot
+          see, a function that raises. The invocation is then recorded at
+          once as an error with its duration and leaves the in-flight table
+          (it never becomes abandoned).
+        - **Where no hook runs** (Python 3.13+, whose worker runs no
+          extensions, or the setting off), the wrapper times the call
+          itself: the same statistics, the same ``Server-Timing`` header and
+          the same optional body suffix as the hooks.
+
+        Either way each invocation is recorded exactly once, and an
+        exception propagates unchanged (the same object, the same
+        traceback).
+
+        Parameters
+        ----------
+        function: callable
+            The function (sync or ``async``). ``@timed`` and ``@timed()``
+            both work.
+        name: str, optional
+            The function's name in the statistics when no hook runs;
+            defaults to ``function.__name__``, which is the function's name
+            unless ``@app.function_name`` gives another (then pass that).
+        """
+        if function is None:
+            return functools.partial(cls.timed, name=name)
+        label = name or function.__name__
+        state = cls._state
+        state.decorated.add(label)
+        state.function(label)
+        state.ensure_publishing(cls.__name__)
+
+        if inspect.iscoroutinefunction(function):
+
+            @functools.wraps(function)
+            async def timed_async(*args: Any, **kwargs: Any) -> Any:
+                state = cls._state
+                claim = state.claim.get()
+                if claim is not None and claim.covers(kwargs):
+                    state.claim.set(None)
+                    try:
+                        return await function(*args, **kwargs)
+                    except BaseException:
+                        cls._fail(state, claim.invocation_id)
+                        raise
+                key = cls._begin(state, label)
+                try:
+                    returned = await function(*args, **kwargs)
+                except BaseException:
+                    cls._fail(state, key)
+                    raise
+                cls._end(state, key, returned)
+                return returned
+
+            return timed_async
+
+        @functools.wraps(function)
+        def timed_sync(*args: Any, **kwargs: Any) -> Any:
+            state = cls._state
+            claim = state.claim.get()
+            if claim is not None and claim.covers(kwargs):
+                state.claim.set(None)
+                try:
+                    return function(*args, **kwargs)
+                except BaseException:
+                    cls._fail(state, claim.invocation_id)
+                    raise
+            key = cls._begin(state, label)
+            try:
+                returned = function(*args, **kwargs)
+            except BaseException:
+                cls._fail(state, key)
+                raise
+            cls._end(state, key, returned)
+            return returned
+
+        return timed_sync
+
+    @classmethod
+    def _begin(cls, state: _TimerState, name: str) -> object:
+        """Start timing a call no hook took; returns its key in the in-flight table."""
+        key = _DecoratedCall()
+        try:
+            state.in_flight.start(key, name, state.active.clock())
+        except Exception as exc:
+            cls._problem("timed", exc)
+        return key
+
+    @classmethod
+    def _end(cls, state: _TimerState, key: object, returned: object) -> None:
+        """Finish timing a call no hook took, as the post hook would."""
+        try:
+            end = state.active.clock()
+            entry = state.in_flight.finish(key)
+        except Exception as exc:
+            cls._problem("timed", exc)
+            return
+        if entry is not None:
+            cls._complete(state, key, entry, end, returned)
+
+    @classmethod
+    def _fail(cls, state: _TimerState, key: object) -> None:
+        """The function raised: record an error with its duration now; it is no longer in flight."""
+        try:
+            end = state.active.clock()
+            entry = state.in_flight.finish(key)
+            state.claim.set(None)
             if entry is None:
                 return
+            stats = state.functions.get(entry[1]) or state.function(entry[1])
+            stats.record(end - entry[0], True, end)
+            sink = state.sink
+            if sink is not None:
+                sink.record(entry[1], end - entry[0], True)
+        except Exception as exc:
+            cls._problem("timed", exc)
+
+    @classmethod
+    def _complete(cls, state: _TimerState, invocation_id: object, entry: tuple[int, str], end: int, func_ret: object) -> None:
+        """Record a completed invocation and report it: statistics, log line, response."""
+        try:
+            active = state.active
             duration = end - entry[0]
             name = entry[1]
             is_http = isinstance(func_ret, HttpResponse)
@@ -394,6 +599,9 @@ class TimerExtension(AppExtensionBase):
             if stats is None:
                 stats = state.function(name)
             stats.record(duration, error, end)
+            sink = state.sink
+            if sink is not None:
+                sink.record(name, duration, error)
             level = active.level
             if level is not None and active.logger.isEnabledFor(level):
                 active.logger.log(level, LOG_FORMAT, name, invocation_id, duration / NS_PER_MS)
@@ -438,6 +646,7 @@ class TimerExtension(AppExtensionBase):
             ::
 
                 {"extension": "TimerExtension", "version": "1.2.0",
+                 "enabled": True, "mode": "hooks", "reason": None,
                  "in_flight": 0,
                  "functions": {"<name>": {
                      "count": int, "errors": int, "abandoned": int,
@@ -456,6 +665,10 @@ class TimerExtension(AppExtensionBase):
                                 "errors": int, "in_flight": int,
                                 "functions": {"<name>": int}}]}
 
+            ``enabled`` is False, with the ``reason``, while nothing is
+            recorded: no worker hook ran in any process and no function is
+            decorated with :meth:`timed`. ``mode`` says how invocations are
+            recorded: ``hooks``, ``decorator``, ``hooks and decorator``.
             ``functions`` covers everything since the processes started;
             ``window`` the current wall-clock minute and the 5 before it
             (``from`` is the start of the oldest). ``count`` is completed
@@ -518,3 +731,7 @@ class TimerExtension(AppExtensionBase):
             )
         except Exception:
             pass
+
+
+#: ``TimerExtension.timed``: see there. ``from python_worker_extension_timer import timed``.
+timed = TimerExtension.timed

@@ -23,6 +23,13 @@ __all__ = ["ProcessRecord", "MergedView", "FORMAT_VERSION", "iso_time", "merge"]
 
 #: Bumped when the JSON form changes; records of another format are skipped.
 FORMAT_VERSION = 1
+OFF = "off"
+#: Why nothing is recorded, when nothing is.
+NOT_RECORDING = (
+    "nothing is being recorded: the worker runs no extension hooks here (PYTHON_ENABLE_WORKER_EXTENSIONS "
+    "is not 1/true, or Python 3.13+, whose worker runs no extensions) and no function is decorated with "
+    "@timed"
+)
 
 
 def iso_time(seconds: float) -> str:
@@ -39,6 +46,8 @@ class ProcessRecord:
     updated: float  #: wall-clock seconds when this record was taken
     in_flight: int
     functions: dict[str, FunctionRecord] = field(default_factory=dict)
+    #: How the process records: "hooks", "decorator", "hooks and decorator" or "off".
+    mode: str = "off"
     alive: bool = True
 
     @property
@@ -57,6 +66,7 @@ class ProcessRecord:
                 "started": self.started,
                 "updated": self.updated,
                 "in_flight": self.in_flight,
+                "mode": self.mode,
                 "functions": {
                     name: {
                         "total": record.total.to_dict(),
@@ -87,6 +97,7 @@ class ProcessRecord:
                 started=float(data["started"]),
                 updated=float(data["updated"]),
                 in_flight=int(data["in_flight"]),
+                mode=str(data["mode"]),
                 functions={
                     str(name): FunctionRecord(
                         total=Tally.from_dict(entry["total"]),
@@ -160,12 +171,22 @@ class MergedView:
             text += ", since " + iso_time(since)[11:19] + " UTC"
         return text
 
+    @property
+    def mode(self) -> str:
+        """How the processes record invocations; ``off`` when none does."""
+        modes = sorted({p.mode for p in self.processes if p.mode != OFF})
+        return " / ".join(modes) if modes else OFF
+
     def to_dict(self, extension: str, version: str) -> dict[str, Any]:
         """The JSON-ready statistics ``TimerExtension.stats()`` returns."""
         since = self.since
+        mode = self.mode
         return {
             "extension": extension,
             "version": version,
+            "enabled": mode != OFF,
+            "mode": mode,
+            "reason": NOT_RECORDING if mode == OFF else None,
             "in_flight": self.in_flight,
             "functions": {name: record.total.summary() for name, record in self.functions.items()},
             "window": {

@@ -21,7 +21,8 @@ PROJECT_DIR = Path(__file__).resolve().parents[2] / "python_worker_extension_tim
 
 
 def test_exports_timer_extension_and_version():
-    assert package.__all__ == ["TimerExtension", "__version__"]
+    assert package.__all__ == ["TimerExtension", "timed", "__version__"]
+    assert package.timed == package.TimerExtension.timed
     assert package.TimerExtension.__name__ == "TimerExtension"
 
 
@@ -64,6 +65,7 @@ def test_the_unsupported_python_warning(version_info, warns):
     if warns:
         assert caught[0].category is RuntimeWarning
         assert "no longer runs worker extensions" in str(caught[0].message)
+        assert "@timed" in str(caught[0].message)
 
 
 def test_importing_on_python_313_warns_once_and_still_imports(monkeypatch):
