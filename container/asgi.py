@@ -40,6 +40,8 @@ class EchoServerApp:
         self.max_header_bytes = max_header_bytes
         self.deadlines = BodyDeadlines(body_timeout_seconds)
         self.in_flight = 0
+        #: Called at shutdown, after the last request (e.g. flushing telemetry).
+        self.on_shutdown: list[Callable[[], None]] = []
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -108,6 +110,8 @@ class EchoServerApp:
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 self.gateway.invoker.shutdown()
+                for callback in self.on_shutdown:
+                    await asyncio.get_running_loop().run_in_executor(None, callback)
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 

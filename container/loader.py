@@ -15,6 +15,7 @@ from .invocation import Invoker, describe_hooks
 from .requests import RequestConverter
 from .routing import RouteTable, route_prefix_from_host_json
 from .settings import ServerSettings
+from .telemetry import start_otlp_metrics
 
 logger = logging.getLogger("container.loader")
 
@@ -52,4 +53,9 @@ def build_app(settings: ServerSettings, app: func.FunctionApp | None = None, scr
 
 def create_app() -> EchoServerApp:
     """The factory uvicorn calls in each worker process."""
-    return build_app(ServerSettings.from_environ())
+    settings = ServerSettings.from_environ()
+    stop_telemetry = start_otlp_metrics() if settings.otlp_metrics else None
+    app = build_app(settings)
+    if stop_telemetry is not None:
+        app.on_shutdown.append(stop_telemetry)
+    return app

@@ -32,6 +32,7 @@ class ServerSettings:
     graceful_timeout_seconds: int = 20
     access_log: bool = True
     merge_latency: bool = True
+    otlp_metrics: bool = False
     log_level: str = "info"
     log_format: str = "plain"
 
@@ -53,6 +54,7 @@ class ServerSettings:
             ),
             access_log=_boolean(environ, "SERVER_ACCESS_LOG", cls.access_log),
             merge_latency=_boolean(environ, "SERVER_MERGE_LATENCY", cls.merge_latency),
+            otlp_metrics=_otlp_metrics(environ),
             log_level=_choice(environ, "SERVER_LOG_LEVEL", cls.log_level, ("critical", "error", "warning", "info", "debug")),
             log_format=_choice(environ, "SERVER_LOG_FORMAT", cls.log_format, ("plain", "json")),
         )
@@ -76,6 +78,16 @@ def default_workers(cgroup_cpu_max: str = "/sys/fs/cgroup/cpu.max") -> int:
     except (OSError, ValueError):
         pass
     return max(1, cpus)
+
+
+def _otlp_metrics(environ: Mapping[str, str]) -> bool:
+    enabled = _boolean(environ, "SERVER_OTLP_METRICS", False)
+    if enabled and not environ.get("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "").strip():
+        raise SettingsError(
+            "SERVER_OTLP_METRICS is on but OTEL_EXPORTER_OTLP_METRICS_ENDPOINT is not set "
+            "(Snowflake sets it inside a service; elsewhere, point it at an OTLP/gRPC collector)"
+        )
+    return enabled
 
 
 def _integer(environ: Mapping[str, str], name: str, default: int, low: int, high: int | None = None) -> int:

@@ -232,10 +232,14 @@ def processes_section(processes: Sequence[Mapping[str, Any]]) -> str:
 
 def sections(snapshot: Mapping[str, Any]) -> str:
     functions = snapshot.get("functions") or {}
+    if snapshot.get("enabled") is False:
+        reason = str(snapshot.get("reason") or "nothing is being recorded")
+        return f'<p class="empty" id="not-recording">Not recording: {escape(reason)}.</p>'
     if not functions:
         return (
-            '<p class="empty">No statistics yet: the timer extension records invocations only when '
-            "<code>PYTHON_ENABLE_WORKER_EXTENSIONS</code> is <code>1</code>.</p>"
+            '<p class="empty">No statistics yet: the timer extension records invocations when '
+            "<code>PYTHON_ENABLE_WORKER_EXTENSIONS</code> is <code>1</code> (Python 3.10 to 3.12) "
+            "or when functions are decorated with <code>@timed</code>.</p>"
         )
     window = (snapshot.get("window") or {}).get("functions") or {}
     return "".join(function_section(name, functions[name], window.get(name)) for name in sorted(functions)) + (

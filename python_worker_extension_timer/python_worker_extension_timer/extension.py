@@ -20,6 +20,7 @@ from .clock import NS_PER_MS, NS_PER_SECOND, Clock, Timebase
 from .function_stats import FunctionStats
 from .in_flight import InFlight
 from .multiprocess import Publisher, read_records, shared_directory
+from .otel import OpenTelemetrySink, make_sink
 from .reporting import (
     LOG_FORMAT,
     append_time_elapsed,
@@ -27,6 +28,7 @@ from .reporting import (
     set_server_timing,
 )
 from .snapshot import MergedView, ProcessRecord
+from .tally import Tally
 from .settings import (
     DEFAULT_LOG_LEVEL,
     DEFAULT_LOGGER_NAME,
@@ -56,37 +58,36 @@ class _Active:
         self.append = settings.append_to_http_response
 
 
-class _Claim:
-    """The pre hook's word to a decorated function: the hooks time this invocation.
+#: The pre hook's word to a decorated function, kept in a context variable:
+#: ``(invocation_id, name of the first argument, weak reference to its value)``.
+_Claim = tuple[str, "str | None", "weakref.ref[Any] | None"]
 
-    It lives in a context variable, which follows the invocation into the
-    function (same coroutine, or same thread-pool thread). On a reused
-    thread a claim left behind (a function without the decorator raised, so
-    no post hook cleared it) must not be taken for the next call's: the
-    claim keeps a weak reference to the invocation's first argument, which
-    the decorator compares with the one it is called with.
+
+def _claim(invocation_id: str, func_args: Mapping[str, object] | None) -> _Claim:
+    """The claim of an invocation about to run with ``func_args``.
+
+    The claim follows the invocation into the function (same coroutine, or
+    same thread-pool thread). On a reused thread a claim left behind (a
+    function without the decorator raised, so no post hook cleared it) must
+    not be taken for the next call's: the weak reference to the first
+    argument lets the decorator check that it is called with that very object.
     """
-
-    __slots__ = ("invocation_id", "_first")
-
-    def __init__(self, invocation_id: str, func_args: Mapping[str, object] | None) -> None:
-        self.invocation_id = invocation_id
-        self._first: tuple[str, Any] | None = None
-        if func_args:
-            key, value = next(iter(func_args.items()))
+    if func_args:
+        for key, value in func_args.items():
             try:
-                self._first = (key, weakref.ref(value))
-            except TypeError:  # not weakly referable: fall back to trusting the claim
-                self._first = None
+                return (invocation_id, key, weakref.ref(value))
+            except TypeError:  # not weakly referable: trust the claim
+                break
+    return (invocation_id, None, None)
 
-    def covers(self, kwargs: Mapping[str, object]) -> bool:
-        """Whether the call with these keyword arguments is the invocation that made this claim."""
-        first = self._first
-        if first is None:
-            return True
-        key, ref = first
-        value = ref()
-        return value is not None and kwargs.get(key) is value
+
+def _covers(claim: _Claim, kwargs: Mapping[str, object]) -> bool:
+    """Whether the call with these keyword arguments is the invocation that made ``claim``."""
+    ref = claim[2]
+    if ref is None:
+        return True
+    value = ref()
+    return value is not None and kwargs.get(claim[1]) is value  # type: ignore[arg-type]
 
 
 class _DecoratedCall:
@@ -120,8 +121,8 @@ class _TimerState:
         self.hooked = False
         #: The functions decorated with timed().
         self.decorated: set[str] = set()
-        #: Where else each recorded invocation goes (OpenTelemetry instruments), if anywhere.
-        self.sink: Any = None
+        #: Where else each recorded invocation goes: OpenTelemetry instruments (see _opentelemetry_sink).
+        self.sink: OpenTelemetrySink | None = None
         _STATES.add(self)
 
     def function(self, name: str) -> FunctionStats:
@@ -134,6 +135,10 @@ class _TimerState:
     def _on_evict(self, evicted: Mapping[str, int]) -> None:
         for name, n in evicted.items():
             self.function(name).record_abandoned(n)
+
+    def local_totals(self) -> dict[str, Tally]:
+        """This process's since-start totals per function (what OpenTelemetry's counters observe)."""
+        return {str(name): stats.read().total for name, stats in list(self.functions.items())}
 
     def apply(self, settings: Settings) -> None:
         with self.lock:
@@ -208,6 +213,14 @@ class _TimerState:
 
 
 _STATES: weakref.WeakSet[_TimerState] = weakref.WeakSet()
+_SINK: list[OpenTelemetrySink | None] = []
+
+
+def _opentelemetry_sink(extension: Any) -> OpenTelemetrySink | None:
+    """The one sink of the process (instruments are registered once), observing ``extension``'s state."""
+    if not _SINK:
+        _SINK.append(make_sink(lambda: extension._state.local_totals()))
+    return _SINK[0]
 
 
 def _after_fork_in_child() -> None:
@@ -269,6 +282,10 @@ class TimerExtension(AppExtensionBase):
         After ``init()`` the extension works without :meth:`configure`.
         """
         cls._state = _TimerState(Settings())
+        if cls.__qualname__ == "TimerExtension" and cls.__module__ == __name__:
+            # Only the base class feeds OpenTelemetry: a subclass's hooks see the same
+            # invocations, and one set of instruments per process must count them once.
+            cls._state.sink = _opentelemetry_sink(cls)
 
     @classmethod
     def configure(
@@ -398,8 +415,8 @@ class TimerExtension(AppExtensionBase):
         try:
             state = cls._state
             state.hooked = True
-            # Tells a function decorated with timed() that this invocation is timed here.
-            state.claim.set(_Claim(context.invocation_id, func_args))
+            if state.decorated:  # tell a function decorated with timed() that this invocation is timed here
+                state.claim.set(_claim(context.invocation_id, func_args))
             # The clock is read last, so our own work is not timed.
             state.in_flight.start(context.invocation_id, context.function_name, state.active.clock())
         except Exception as exc:
@@ -440,7 +457,8 @@ class TimerExtension(AppExtensionBase):
         try:
             state = cls._state
             end = state.active.clock()
-            state.claim.set(None)
+            if state.decorated:
+                state.claim.set(None)
             entry = state.in_flight.finish(context.invocation_id)
         except Exception as exc:
             cls._problem("post_invocation_app_level", exc)
@@ -502,12 +520,12 @@ class TimerExtension(AppExtensionBase):
             async def timed_async(*args: Any, **kwargs: Any) -> Any:
                 state = cls._state
                 claim = state.claim.get()
-                if claim is not None and claim.covers(kwargs):
+                if claim is not None and _covers(claim, kwargs):
                     state.claim.set(None)
                     try:
                         return await function(*args, **kwargs)
                     except BaseException:
-                        cls._fail(state, claim.invocation_id)
+                        cls._fail(state, claim[0])
                         raise
                 key = cls._begin(state, label)
                 try:
@@ -524,12 +542,12 @@ class TimerExtension(AppExtensionBase):
         def timed_sync(*args: Any, **kwargs: Any) -> Any:
             state = cls._state
             claim = state.claim.get()
-            if claim is not None and claim.covers(kwargs):
+            if claim is not None and _covers(claim, kwargs):
                 state.claim.set(None)
                 try:
                     return function(*args, **kwargs)
                 except BaseException:
-                    cls._fail(state, claim.invocation_id)
+                    cls._fail(state, claim[0])
                     raise
             key = cls._begin(state, label)
             try:
@@ -577,7 +595,7 @@ class TimerExtension(AppExtensionBase):
             stats.record(end - entry[0], True, end)
             sink = state.sink
             if sink is not None:
-                sink.record(entry[1], end - entry[0], True)
+                sink.record(entry[1], end - entry[0])  # the trigger: as last seen
         except Exception as exc:
             cls._problem("timed", exc)
 
@@ -601,7 +619,7 @@ class TimerExtension(AppExtensionBase):
             stats.record(duration, error, end)
             sink = state.sink
             if sink is not None:
-                sink.record(name, duration, error)
+                sink.record(name, duration, "http" if is_http else "other")
             level = active.level
             if level is not None and active.logger.isEnabledFor(level):
                 active.logger.log(level, LOG_FORMAT, name, invocation_id, duration / NS_PER_MS)

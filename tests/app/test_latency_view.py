@@ -131,3 +131,9 @@ def test_coverage_and_process_values_are_escaped() -> None:
     assert "Covers &lt;script&gt;alert(1)&lt;/script&gt;." in page and "<script>" not in page
     assert '<tr data-pid="7&quot; onclick=&quot;alert(1)">' in page and 'onclick="' not in page
     assert '">&lt;img src=x&gt;</time>' in page and "<img" not in page
+
+
+def test_the_latency_page_says_when_nothing_is_recorded_and_why() -> None:
+    page = pages.latency_page({"enabled": False, "reason": "no hooks <here>", "functions": {"echo": {"count": 0}}})
+    assert 'id="not-recording">Not recording: no hooks &lt;here&gt;.' in page
+    assert 'data-function="echo"' not in page

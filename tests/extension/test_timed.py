@@ -188,12 +188,12 @@ def test_no_claim_is_left_on_a_reused_thread(runtime, name):
 
 
 def test_a_claim_left_by_an_undecorated_raising_function_is_not_taken_by_the_next_call(runtime):
+    decorated = make_app(decorated=True)  # the process has decorated functions: the hooks leave claims
     undecorated = runtime("hooks only", max_threads=1)
     with pytest.raises(ValueError):
         undecorated.run("boom_sync")
     assert claims_on_the_pool_thread(undecorated) is not None  # the worker gives no hook a chance to clear it
     # The same thread, now without hooks, runs a decorated function: it must time the call itself.
-    decorated = make_app(decorated=True)
     route = {r.function_name: r for r in RouteTable.from_function_app(decorated, "").routes}["ok_sync"]
     request = func.HttpRequest("GET", "http://localhost/ok_sync", body=b"")
     response = undecorated.invoker._pool.submit(route.user_function, req=request).result()

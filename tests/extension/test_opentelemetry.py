@@ -1,0 +1,144 @@
+"""Every recorded invocation also reaches OpenTelemetry instruments (API only; the SDK is the application's)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import azure.functions as func
+import pytest
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+from python_worker_extension_timer.histogram import OTEL_BOUNDARIES_SECONDS
+from python_worker_extension_timer.otel import OpenTelemetrySink
+
+from python_worker_extension_timer import TimerExtension
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def reader() -> InMemoryMetricReader:
+    """The extension's instruments on an SDK provider with an in-memory reader."""
+    memory = InMemoryMetricReader()
+    state = TimerExtension._state
+    state.sink = OpenTelemetrySink(state.local_totals, MeterProvider(metric_readers=[memory]))
+    return memory
+
+
+def points(reader: InMemoryMetricReader) -> dict[str, list]:
+    found: dict[str, list] = {}
+    data = reader.get_metrics_data()
+    for resource_metrics in data.resource_metrics if data else ():
+        for scope in resource_metrics.scope_metrics:
+            for metric in scope.metrics:
+                found.setdefault(metric.name, []).extend(metric.data.data_points)
+    return found
+
+
+def point_for(reader: InMemoryMetricReader, metric: str, name: str = "echo"):
+    matching = [p for p in points(reader).get(metric, []) if p.attributes.get("faas.name") == name]
+    assert len(matching) == 1, matching
+    return matching[0]
+
+
+def test_n_invocations_give_a_duration_histogram_of_count_n(reader, timed):
+    for ms in (1, 2, 3, 4, 5):
+        timed(ms, func.HttpResponse("x"))
+    histogram = point_for(reader, "faas.invoke_duration")
+    assert histogram.count == 5
+    assert histogram.sum == pytest.approx(0.015)
+    assert list(histogram.explicit_bounds) == list(OTEL_BOUNDARIES_SECONDS)
+
+
+def test_successes_and_errors_are_observed_from_the_totals(reader, timed):
+    timed(1, func.HttpResponse("x"))
+    timed(1, func.HttpResponse("x"))
+    timed(1, func.HttpResponse("x", status_code=503))
+    assert point_for(reader, "faas.invocations").value == 2
+    assert point_for(reader, "faas.errors").value == 1
+
+
+def test_the_attributes_follow_the_faas_conventions(reader, timed):
+    timed(1, func.HttpResponse("x"))
+    timed(1, "not http", function_name="nightly")
+    assert dict(point_for(reader, "faas.invoke_duration").attributes) == {"faas.trigger": "http", "faas.name": "echo"}
+    assert point_for(reader, "faas.invoke_duration", "nightly").attributes["faas.trigger"] == "other"
+
+
+def test_a_raising_decorated_function_counts_as_an_error_at_once(reader):
+    @TimerExtension.timed
+    def echo(req: func.HttpRequest) -> func.HttpResponse:
+        raise RuntimeError("no")
+
+    with pytest.raises(RuntimeError):
+        echo(req=func.HttpRequest("GET", "/", body=b""))
+    assert point_for(reader, "faas.errors").value == 1
+    assert point_for(reader, "faas.invoke_duration").count == 1
+
+
+def test_abandoned_invocations_count_as_errors(reader, worker, clock, make_context):
+    worker.pre(make_context("never-finished"))
+    clock.advance(seconds=400)
+    TimerExtension.stats()
+    assert point_for(reader, "faas.errors").value == 1
+
+
+def run_python(code: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "python_worker_extension_timer"), str(ROOT)])}
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, env=env,
+                          cwd=ROOT, timeout=60)
+
+
+def test_the_global_meter_provider_set_later_receives_the_invocations():
+    done = run_python("""
+        import azure.functions as func
+        from python_worker_extension_timer import timed  # instruments made on the API's proxy provider
+        from opentelemetry import metrics
+        from opentelemetry.sdk.metrics import MeterProvider
+        from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+
+        reader = InMemoryMetricReader()
+        metrics.set_meter_provider(MeterProvider(metric_readers=[reader]))  # what the application does
+
+        @timed
+        def echo(req):
+            return func.HttpResponse("x")
+
+        for _ in range(7):
+            echo(req=func.HttpRequest("GET", "/", body=b""))
+        data = reader.get_metrics_data()
+        [count] = [p.count for rm in data.resource_metrics for sm in rm.scope_metrics for m in sm.metrics
+                   if m.name == "faas.invoke_duration" for p in m.data.data_points]
+        print(count)
+    """)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "7"
+
+
+def test_without_opentelemetry_the_package_imports_and_times():
+    done = run_python("""
+        import sys
+        class NoOpenTelemetry:
+            def find_spec(self, name, path=None, target=None):
+                if name == "opentelemetry" or name.startswith("opentelemetry."):
+                    raise ModuleNotFoundError(name)
+        sys.meta_path.insert(0, NoOpenTelemetry())
+
+        import azure.functions as func
+        from python_worker_extension_timer import TimerExtension, timed
+        from python_worker_extension_timer.otel import available
+
+        @timed
+        def echo(req):
+            return func.HttpResponse("x")
+
+        response = echo(req=func.HttpRequest("GET", "/", body=b""))
+        print(available(), TimerExtension._state.sink, TimerExtension.stats()["functions"]["echo"]["count"],
+              "func;dur=" in response.headers["Server-Timing"])
+    """)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "None", "1", "True"]
