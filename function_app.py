@@ -29,6 +29,11 @@ TimerExtension.configure(server_timing=True, append_to_http_response=False)
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 
+# /echo, /ui and /healthcheck are anonymous, as in the tutorial. In Azure the statistics need a
+# function key (?code=... or the x-functions-key header); Core Tools and our own server (locally and
+# in Snowflake, which authenticates every caller of the endpoint) check no keys.
+STATISTICS_AUTH = func.AuthLevel.FUNCTION
+
 
 @app.route(route="echo", methods=["POST"])
 @timed
@@ -48,19 +53,19 @@ async def healthcheck(req: func.HttpRequest) -> func.HttpResponse:
     return handlers.healthcheck(req)
 
 
-@app.route(route="latency", methods=["GET"])
+@app.route(route="latency", methods=["GET"], auth_level=STATISTICS_AUTH)
 @timed
 async def latency(req: func.HttpRequest) -> func.HttpResponse:
     return handlers.latency(req, TimerExtension.stats)
 
 
-@app.route(route="ui/latency", methods=["GET"])
+@app.route(route="ui/latency", methods=["GET"], auth_level=STATISTICS_AUTH)
 @timed
 async def latency_page(req: func.HttpRequest) -> func.HttpResponse:
     return handlers.latency_page(req, TimerExtension.stats)
 
 
-@app.route(route="metrics", methods=["GET"])
+@app.route(route="metrics", methods=["GET"], auth_level=STATISTICS_AUTH)
 @timed
 async def metrics(req: func.HttpRequest) -> func.HttpResponse:
     return handlers.metrics(req, lambda: exposition(TimerExtension, triggers="http"))

@@ -5,6 +5,15 @@ it) and within a time limit (408 for a stalled upload), answers 429 with
 Retry-After when more requests are in flight than it may take (Snowflake backs
 off and retries), and writes the Gateway's Reply. The readiness probe's path is
 never refused: a briefly saturated instance must not be taken out of service.
+
+A request refused before its body was read (413, 429, 431) gets a lingering
+close, as nginx does it: the rest of the body is read and thrown away, at most
+DRAIN_FACTOR times the body limit and within the body timeout, before the answer
+is sent. Clients that send the whole body before they read (Python's urllib and
+requests) would otherwise get a broken pipe or a reset instead of the answer. A
+client that says `Expect: 100-continue` has sent no body yet and is answered at
+once; one that announces more than the bound, or keeps sending past it, is
+answered and cut off.
 """
 
 from __future__ import annotations
@@ -15,6 +24,9 @@ from typing import Any, Awaitable, Callable
 from .errors import HeadersTooLarge, HttpError, PayloadTooLarge, RequestTimeout, TooManyRequests
 from .gateway import Gateway
 from .responses import Reply
+
+#: A refused body is read and thrown away up to this many times the body limit.
+DRAIN_FACTOR = 4
 
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
@@ -53,7 +65,7 @@ class EchoServerApp:
     async def _http(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         if self.in_flight >= self.max_in_flight and scope["path"].lower() != self.probe_path:
             busy = TooManyRequests("the server is busy; retry shortly", {"Retry-After": "1"})
-            await _write(send, self.gateway.reject(busy))
+            await _write(send, self.gateway.reject(await self._linger(scope, receive, busy, 0)))
             return
         self.in_flight += 1
         try:
@@ -72,9 +84,10 @@ class EchoServerApp:
         for name, value in scope["headers"]:
             header_bytes += len(name) + len(value)
             if name == b"content-length" and value.isdigit() and int(value) > limit:
-                return self._too_large()
+                return await self._linger(scope, receive, self._too_large(), 0)
         if header_bytes > self.max_header_bytes:
-            return HeadersTooLarge(f"the headers are over the limit of {self.max_header_bytes:,} bytes")
+            too_many = HeadersTooLarge(f"the headers are over the limit of {self.max_header_bytes:,} bytes")
+            return await self._linger(scope, receive, too_many, 0)
         chunks: list[bytes] = []
         size = 0
         task = self.deadlines.watch()
@@ -86,7 +99,10 @@ class EchoServerApp:
                 chunk = message.get("body", b"")
                 size += len(chunk)
                 if size > limit:
-                    return self._too_large()
+                    if not message.get("more_body", False):
+                        return self._too_large()  # the whole body is in: nothing to throw away
+                    self.deadlines.forget(task)
+                    return await self._linger(scope, receive, self._too_large(), size)
                 chunks.append(chunk)
                 if not message.get("more_body", False):
                     break
@@ -102,6 +118,45 @@ class EchoServerApp:
 
     def _too_large(self) -> PayloadTooLarge:
         return PayloadTooLarge(f"the body is over the limit of {self.max_body_bytes:,} bytes")
+
+    async def _linger(self, scope: dict[str, Any], receive: Receive, error: HttpError, received: int) -> HttpError:
+        """Throw away the rest of a refused request's body, within bounds, so the client reads `error`.
+
+        The answer closes the connection unless the whole body was read.
+        """
+        if not await self._drain(scope, receive, received):
+            error.headers = {**error.headers, "Connection": "close"}
+        return error
+
+    async def _drain(self, scope: dict[str, Any], receive: Receive, received: int) -> bool:
+        """Read and discard the body; True when it ended within DRAIN_FACTOR x the limit and the body timeout."""
+        budget = DRAIN_FACTOR * self.max_body_bytes
+        announced: int | None = None
+        for name, value in scope["headers"]:
+            if name == b"expect" and value.lower() == b"100-continue":
+                return False  # the client waits for our answer before it sends the body
+            if name == b"content-length" and value.isdigit():
+                announced = int(value)
+        if announced == 0 or (announced is None and not _has_body(scope)):
+            return True
+        if announced is not None and announced > budget:
+            return False  # it would be cut off anyway: answer now
+        task = self.deadlines.watch()
+        try:
+            while received <= budget:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    return False
+                received += len(message.get("body", b""))
+                if not message.get("more_body", False):
+                    return received <= budget
+            return False
+        except asyncio.CancelledError:
+            if not self.deadlines.expired(task):
+                raise
+            return False
+        finally:
+            self.deadlines.forget(task)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -160,6 +215,16 @@ class BodyDeadlines:
                     del self._reading[task]
                     self._expired.add(task)
                     task.cancel()
+
+
+def _has_body(scope: dict[str, Any]) -> bool:
+    """Whether the request announces a body (a positive Content-Length, or chunked)."""
+    for name, value in scope["headers"]:
+        if name == b"transfer-encoding" and b"chunked" in value.lower():
+            return True
+        if name == b"content-length":
+            return value.strip() not in (b"", b"0")
+    return False
 
 
 async def _write(send: Send, reply: Reply) -> None:

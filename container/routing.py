@@ -46,6 +46,10 @@ class Route:
     trigger_arg: str
     wants_context: bool
     is_async: bool
+    #: The function's declared authorization level (`anonymous`, `function`, `admin`). Like Core Tools,
+    #: our server does not check keys: in Azure the host enforces the level; in Snowflake every caller of
+    #: the endpoint is already authenticated.
+    auth_level: str = "anonymous"
 
 
 @dataclass
@@ -135,6 +139,7 @@ def route_of(function: func.Function) -> Route | None:
         trigger_arg=trigger.name,
         wants_context="context" in parameters,
         is_async=inspect.iscoroutinefunction(user_function),
+        auth_level=str(getattr(trigger.auth_level, "value", trigger.auth_level) or "anonymous").lower(),
     )
 
 
