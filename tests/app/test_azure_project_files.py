@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,6 +32,49 @@ def test_requirements_install_the_functions_library_and_the_timer_extension() ->
     assert any(line.startswith("azure-functions") for line in lines)
     assert "./python_worker_extension_timer" in lines
     assert (ROOT / "python_worker_extension_timer" / "pyproject.toml").is_file()
+
+
+def requirements(path: Path) -> list[Requirement]:
+    """The named requirements of a pip requirements file (no comments, options or local paths)."""
+    lines = (line.split(" #", 1)[0].strip() for line in path.read_text().splitlines())
+    return [Requirement(line) for line in lines if line and not line.startswith(("#", "-", "."))]
+
+
+def azure_functions_for(python: str) -> list[Requirement]:
+    environment = {"python_version": python, "python_full_version": f"{python}.0"}
+    return [r for r in requirements(ROOT / "requirements.txt")
+            if r.name == "azure-functions" and (r.marker is None or r.marker.evaluate(environment))]
+
+
+@pytest.mark.parametrize("python", ["3.10", "3.11", "3.12"])
+def test_below_python_313_the_app_gets_azure_functions_1(python: str) -> None:
+    """Azure's worker for 3.10-3.12 (the one that runs worker extensions) goes with the 1.x library."""
+    [requirement] = azure_functions_for(python)
+    assert requirement.specifier.contains("1.21.0") and requirement.specifier.contains("1.26.0")
+    assert not requirement.specifier.contains("1.20.0")
+    assert not requirement.specifier.contains("2.0.0") and not requirement.specifier.contains("2.0.0rc1", True)
+
+
+@pytest.mark.parametrize("python", ["3.13", "3.14"])
+def test_from_python_313_the_app_gets_azure_functions_2(python: str) -> None:
+    """3.13+ is served by azure-functions-runtime, which goes with the 2.x library."""
+    [requirement] = azure_functions_for(python)
+    assert requirement.specifier.contains("2.0.0") and requirement.specifier.contains("2.3.0")
+    assert not requirement.specifier.contains("1.26.0")
+    assert not requirement.specifier.contains("3.0.0")
+
+
+def test_the_azure_functions_split_is_by_environment_markers_on_the_python_version() -> None:
+    markers = sorted(str(r.marker) for r in requirements(ROOT / "requirements.txt") if r.name == "azure-functions")
+    assert markers == ['python_version < "3.13"', 'python_version >= "3.13"']
+
+
+@pytest.mark.parametrize("path", ["requirements.txt", "container/requirements.txt", "requirements-dev.txt"])
+def test_every_requirement_line_parses(path: str) -> None:
+    """A malformed specifier or marker would make pip reject the whole file."""
+    for requirement in requirements(ROOT / path):
+        if requirement.marker is not None:
+            requirement.marker.evaluate()
 
 
 def ignored_by_funcignore(path: str) -> bool:

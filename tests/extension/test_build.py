@@ -18,6 +18,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
 from packaging.version import Version
 
 import python_worker_extension_timer
@@ -88,10 +89,48 @@ def test_the_wheel_contains_py_typed_and_license_and_no_tests(artifacts):
     assert all(n.startswith((f"{NAME}/", f"{NAME}-{VERSION}.dist-info/")) for n in names)
     assert metadata["Version"] == VERSION
     assert metadata["Requires-Python"] == ">=3.10"
-    assert metadata.get_all("Requires-Dist") == ["azure-functions>=1.7.0", 'prometheus_client<1,>=0.20; extra == "prometheus"']
-    assert metadata.get_all("Provides-Extra") == ["prometheus"]
+    assert 'prometheus_client<1,>=0.20; extra == "prometheus"' in metadata.get_all("Requires-Dist")
+    assert "prometheus" in metadata.get_all("Provides-Extra")
     assert metadata["Description-Content-Type"] == "text/markdown"
-    assert "Programming Language :: Python :: 3.12" in metadata.get_all("Classifier")
+
+
+def wheel_metadata(artifacts) -> email.message.Message:
+    with zipfile.ZipFile(artifacts["wheel"]) as wheel:
+        return email.message_from_bytes(wheel.read(f"{NAME}-{VERSION}.dist-info/METADATA"))
+
+
+def test_the_wheel_lists_python_310_to_313(artifacts):
+    """The versions the suite runs on: `make test` runs the extension's tests under 3.13 too."""
+    versions = [c.rsplit(" :: ", 1)[1] for c in wheel_metadata(artifacts).get_all("Classifier")
+                if c.startswith("Programming Language :: Python :: 3.")]
+    assert versions == ["3.10", "3.11", "3.12", "3.13"]
+
+
+def test_the_only_install_requirement_is_azure_functions(artifacts):
+    requires = [Requirement(r) for r in wheel_metadata(artifacts).get_all("Requires-Dist")]
+    base = [r for r in requires if r.marker is None or "extra" not in str(r.marker)]
+    assert [str(r) for r in base] == ["azure-functions>=1.7.0"]
+
+
+@pytest.mark.parametrize("python, accepted, refused", [
+    ("3.10", ["1.7.0", "1.21.0", "1.26.0"], ["1.6.0"]),
+    ("3.11", ["1.7.0", "1.21.0", "1.26.0"], ["1.6.0"]),
+    ("3.12", ["1.7.0", "1.21.0", "1.26.0"], ["1.6.0"]),
+    # 3.13+: the app gets azure-functions 2.x (Azure's azure-functions-runtime worker); the extension and
+    # @timed work on it, so the package must accept it there.
+    ("3.13", ["2.0.0", "2.3.0"], ["1.6.0"]),
+    ("3.14", ["2.0.0", "2.3.0"], ["1.6.0"]),
+])
+def test_azure_functions_1_installs_below_313_and_2_from_313(artifacts, python, accepted, refused):
+    environment = {"python_version": python, "python_full_version": f"{python}.0", "extra": ""}
+    requires = [Requirement(r) for r in wheel_metadata(artifacts).get_all("Requires-Dist")]
+    applying = [r for r in requires if r.name == "azure-functions"
+                and (r.marker is None or r.marker.evaluate(environment))]
+    assert applying, f"no azure-functions requirement applies on Python {python}"
+    for version in accepted:
+        assert all(r.specifier.contains(version) for r in applying), (python, version)
+    for version in refused:
+        assert not all(r.specifier.contains(version) for r in applying), (python, version)
 
 
 @pytest.fixture(scope="module")
