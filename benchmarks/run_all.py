@@ -10,7 +10,8 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ["batch_logic.py", "timer_overhead.py", "http_load.py", "request_cost.py", "startup_memory.py"]
+SCRIPTS = ["batch_logic.py", "timer_overhead.py", "timing_modes.py", "merging_cost.py", "http_load.py", "request_cost.py",
+           "startup_memory.py"]
 
 
 def main() -> int:

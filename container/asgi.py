@@ -19,10 +19,12 @@ answered and cut off.
 from __future__ import annotations
 
 import asyncio
+from time import perf_counter
 from typing import Any, Awaitable, Callable
 
 from .errors import HeadersTooLarge, HttpError, PayloadTooLarge, RequestTimeout, TooManyRequests
-from .gateway import Gateway
+from .access_log import AccessLog
+from .gateway import INVOCATION_ID_KEY, Gateway
 from .responses import Reply
 
 #: A refused body is read and thrown away up to this many times the body limit.
@@ -43,8 +45,10 @@ class EchoServerApp:
         probe_path: str = "/healthcheck",
         body_timeout_seconds: float = 10.0,
         max_header_bytes: int = 64 * 1024,
+        access_log: AccessLog | None = None,
     ) -> None:
         self.gateway = gateway
+        self.access_log = access_log if access_log is not None and access_log.enabled else None
         self.max_body_bytes = max_body_bytes
         self.max_in_flight = max_in_flight
         self.probe_path = probe_path.lower()
@@ -63,9 +67,12 @@ class EchoServerApp:
             await self._lifespan(receive, send)
 
     async def _http(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
+        started = perf_counter()
         if self.in_flight >= self.max_in_flight and scope["path"].lower() != self.probe_path:
             busy = TooManyRequests("the server is busy; retry shortly", {"Retry-After": "1"})
-            await _write(send, self.gateway.reject(await self._linger(scope, receive, busy, 0)))
+            reply = self.gateway.reject(await self._linger(scope, receive, busy, 0))
+            await _write(send, reply)
+            self._log(scope, reply, started)
             return
         self.in_flight += 1
         try:
@@ -76,6 +83,13 @@ class EchoServerApp:
             await _write(send, reply)
         finally:
             self.in_flight -= 1
+        self._log(scope, reply, started)
+
+    def _log(self, scope: dict[str, Any], reply: Reply, started: float) -> None:
+        if self.access_log is not None:
+            self.access_log.request(
+                scope, reply.status, len(reply.body), perf_counter() - started, scope.get(INVOCATION_ID_KEY)
+            )
 
     async def _read_body(self, scope: dict[str, Any], receive: Receive) -> bytes | HttpError | None:
         """The whole body; an HttpError to answer instead of calling the function; None if the client left."""
@@ -165,6 +179,8 @@ class EchoServerApp:
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 self.gateway.invoker.shutdown()
+                if self.access_log is not None:
+                    self.access_log.flush()  # every answered request has its line before the process ends
                 for callback in self.on_shutdown:
                     await asyncio.get_running_loop().run_in_executor(None, callback)
                 await send({"type": "lifespan.shutdown.complete"})

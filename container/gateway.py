@@ -14,6 +14,9 @@ from .routing import RouteTable
 
 logger = logging.getLogger("container.gateway")
 
+#: Where the gateway leaves the invocation id in the ASGI scope (an extension key of ours).
+INVOCATION_ID_KEY = "echo.invocation_id"
+
 
 class Gateway:
     """Turns a request into the Reply its function gives, or into a JSON error.
@@ -35,14 +38,16 @@ class Gateway:
         self.invoker = invoker
         self.writer = writer or ResponseWriter()
 
-    async def handle(self, scope: Mapping[str, Any], body: bytes) -> Reply:
+    async def handle(self, scope: dict[str, Any], body: bytes) -> Reply:
         try:
             route, params = self.routes.match(scope["method"], scope["path"])
             request = self.converter.convert(scope, body, params)
         except HttpError as error:
             return self.reject(error)
+        invocation_id = self.invoker.new_invocation_id()
+        scope[INVOCATION_ID_KEY] = invocation_id  # for the access line
         try:
-            returned = await self.invoker.invoke(route, request)
+            returned = await self.invoker.invoke(route, request, invocation_id)
             return self.writer.from_function(returned)
         except Exception:
             error_id = uuid.uuid4().hex

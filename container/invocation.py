@@ -226,8 +226,10 @@ class Invoker:
         for route in routes:
             self.hooks.function_loaded(route.function_name, self.function_directory)
 
-    async def invoke(self, route: Route, request: func.HttpRequest) -> Any:
-        context = InvocationContext(route.function_name, self.function_directory, self.new_invocation_id())
+    async def invoke(self, route: Route, request: func.HttpRequest, invocation_id: str | None = None) -> Any:
+        context = InvocationContext(
+            route.function_name, self.function_directory, invocation_id or self.new_invocation_id()
+        )
         args: dict[str, Any] = {route.trigger_arg: request}
         if route.wants_context:
             args["context"] = context

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import azure.functions as func
 
+from .access_log import AccessLog
 from .asgi import EchoServerApp
 from .gateway import Gateway
 from .invocation import Invoker, describe_hooks
@@ -48,6 +49,7 @@ def build_app(settings: ServerSettings, app: func.FunctionApp | None = None, scr
         settings.probe_path,
         settings.body_timeout_seconds,
         settings.max_header_bytes,
+        AccessLog(settings.access_log, settings.log_format),
     )
 
 

@@ -33,8 +33,11 @@ class JsonLineFormatter(logging.Formatter):
         return orjson.dumps(line, default=str).decode()
 
 
-def log_config(level: str, log_format: str, access_log: bool) -> dict[str, Any]:
-    """A dictConfig sending every logger, uvicorn's too, to stdout in the chosen format."""
+def log_config(level: str, log_format: str) -> dict[str, Any]:
+    """A dictConfig sending every logger, uvicorn's too, to stdout in the chosen format.
+
+    The access lines do not go through `logging`: see `container.access_log`.
+    """
     formatter: dict[str, Any] = (
         {"()": "container.logs.JsonLineFormatter"} if log_format == "json" else {"format": PLAIN_FORMAT}
     )
@@ -46,6 +49,6 @@ def log_config(level: str, log_format: str, access_log: bool) -> dict[str, Any]:
         "root": {"handlers": ["stdout"], "level": level.upper()},
         "loggers": {
             "uvicorn": {"level": level.upper()},
-            "uvicorn.access": {"level": "INFO" if access_log else "WARNING"},
+            "uvicorn.access": {"level": "WARNING"},
         },
     }

@@ -52,8 +52,8 @@ def uvicorn_config(settings: ServerSettings) -> uvicorn.Config:
         http="auto",
         loop="auto",
         lifespan="on",
-        access_log=settings.access_log,
-        log_config=log_config(settings.log_level, settings.log_format, settings.access_log),
+        access_log=False,  # our own access log (container.access_log) writes the lines
+        log_config=log_config(settings.log_level, settings.log_format),
         timeout_keep_alive=settings.keep_alive_seconds,
         timeout_graceful_shutdown=settings.graceful_timeout_seconds,
         server_header=False,

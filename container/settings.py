@@ -30,7 +30,7 @@ class ServerSettings:
     max_header_bytes: int = 64 * 1024
     keep_alive_seconds: int = 5
     graceful_timeout_seconds: int = 20
-    access_log: bool = True
+    access_log: str = "all"
     merge_latency: bool = True
     otlp_metrics: bool = False
     log_level: str = "info"
@@ -52,7 +52,7 @@ class ServerSettings:
             graceful_timeout_seconds=_integer(
                 environ, "SERVER_GRACEFUL_TIMEOUT_SECONDS", cls.graceful_timeout_seconds, low=1, high=28
             ),
-            access_log=_boolean(environ, "SERVER_ACCESS_LOG", cls.access_log),
+            access_log=_access_log(environ),
             merge_latency=_boolean(environ, "SERVER_MERGE_LATENCY", cls.merge_latency),
             otlp_metrics=_otlp_metrics(environ),
             log_level=_choice(environ, "SERVER_LOG_LEVEL", cls.log_level, ("critical", "error", "warning", "info", "debug")),
@@ -78,6 +78,17 @@ def default_workers(cgroup_cpu_max: str = "/sys/fs/cgroup/cpu.max") -> int:
     except (OSError, ValueError):
         pass
     return max(1, cpus)
+
+
+def _access_log(environ: Mapping[str, str]) -> str:
+    """SERVER_ACCESS_LOG: true (every request), false (none) or failures (4xx and 5xx answers only)."""
+    raw = environ.get("SERVER_ACCESS_LOG", "").strip().lower()
+    if raw in ("failures", "errors"):
+        return "failures"
+    try:
+        return "all" if _boolean(environ, "SERVER_ACCESS_LOG", True) else "off"
+    except SettingsError:
+        raise SettingsError(f"SERVER_ACCESS_LOG must be true, false or failures, not {raw!r}") from None
 
 
 def _otlp_metrics(environ: Mapping[str, str]) -> bool:
