@@ -34,16 +34,28 @@ class ServerKind:
     env: dict[str, str]
 
 
-def server_kinds(workers: int) -> list[ServerKind]:
-    """The tutorial-style baseline, ours, and the bare ceiling (the last two with `workers` processes)."""
+#: The image's configuration (container/Dockerfile's environment): JSON log lines, the access log at its
+#: default (on), the timer on, one worker process per CPU (`workers`).
+SHIPPED = {"SERVER_LOG_FORMAT": "json", "PYTHON_ENABLE_WORKER_EXTENSIONS": "1"}
+
+
+def server_kinds(workers: int, with_quiet: bool = False) -> list[ServerKind]:
+    """The tutorial-style baseline, ours as shipped, and the bare ceiling (the last two with `workers` processes).
+
+    With `with_quiet`, ours without its access log stands beside ours as shipped.
+    """
     uvicorn = [PYTHON, "-m", "uvicorn", "benchmarks.servers.bare_asgi:app", "--host", "127.0.0.1",
                "--no-access-log", "--log-level", "warning", "--workers", str(workers)]
-    return [
+    ours = [PYTHON, "-m", "container"]
+    kinds = [
         ServerKind("tutorial-style (Flask dev server)", [PYTHON, "benchmarks/servers/tutorial_flask.py"], {}),
-        ServerKind("ours (python -m container)", [PYTHON, "-m", "container"],
-                   {"WEB_CONCURRENCY": str(workers), "SERVER_ACCESS_LOG": "0", "PYTHON_ENABLE_WORKER_EXTENSIONS": "1"}),
-        ServerKind("bare ASGI ceiling (uvicorn + orjson)", uvicorn, {}),
+        ServerKind("ours as shipped (python -m container)", ours, {**SHIPPED, "WEB_CONCURRENCY": str(workers)}),
     ]
+    if with_quiet:
+        kinds.append(ServerKind("ours, access log off", ours,
+                                {**SHIPPED, "WEB_CONCURRENCY": str(workers), "SERVER_ACCESS_LOG": "0"}))
+    kinds.append(ServerKind("bare ASGI ceiling (uvicorn + orjson)", uvicorn, {}))
+    return kinds
 
 
 class RunningServer:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.harness import PYTHON, RunningServer, ServerKind, batch_body, children, table, wrk  # noqa: E402
+from benchmarks.harness import SHIPPED, PYTHON, RunningServer, ServerKind, batch_body, children, table, wrk  # noqa: E402
 
 OURS = [PYTHON, "-m", "container"]
 ONE_PROCESS = {"WEB_CONCURRENCY": "1", "SERVER_ACCESS_LOG": "0"}
@@ -28,11 +28,13 @@ KINDS = [
     ServerKind("bare ASGI ceiling (uvicorn + orjson)", [PYTHON, "-m", "uvicorn", "benchmarks.servers.bare_asgi:app",
                                                         "--host", "127.0.0.1", "--no-access-log",
                                                         "--log-level", "warning"], {}),
-    ServerKind("ours, worker extensions off", OURS, {**ONE_PROCESS, "PYTHON_ENABLE_WORKER_EXTENSIONS": "0"}),
+    ServerKind("ours, hooks off (@timed times)", OURS, {**ONE_PROCESS, "PYTHON_ENABLE_WORKER_EXTENSIONS": "0"}),
     ServerKind("ours, timer on, no Server-Timing header", OURS,
                {**ONE_PROCESS, "PYTHON_ENABLE_WORKER_EXTENSIONS": "1",
                 "FUNCTION_APP": "benchmarks.servers.no_server_timing:app"}),
-    ServerKind("ours as shipped (timer on, Server-Timing)", OURS, {**ONE_PROCESS, "PYTHON_ENABLE_WORKER_EXTENSIONS": "1"}),
+    ServerKind("ours, access log off (timer on, Server-Timing)", OURS,
+               {**ONE_PROCESS, "PYTHON_ENABLE_WORKER_EXTENSIONS": "1"}),
+    ServerKind("ours as shipped (JSON access log)", OURS, {**SHIPPED, "WEB_CONCURRENCY": "1"}),
 ]
 
 

@@ -58,7 +58,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=100_000)
     args = parser.parse_args()
-    tutorial, ours, _ = server_kinds(workers=1)
+    tutorial, ours, _ = server_kinds(workers=1)  # ours as shipped, one process
     start = {k.name: startup_seconds(k) for k in (tutorial, ours)}
     imports = {"function_app (ours)": import_ms("function_app", "."),
                "tutorial_flask (tutorial-style)": import_ms("tutorial_flask", "benchmarks/servers")}

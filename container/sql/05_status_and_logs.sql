@@ -67,6 +67,34 @@ SHOW PARAMETERS LIKE 'event_table' IN ACCOUNT;
 --   ORDER BY timestamp DESC
 --   LIMIT 100;
 
+-- A failed query, traced to its batches: every request has one access line, whose attributes
+-- carry Snowflake's query and batch ids (headers sf-external-function-current-query-id and
+-- sf-external-function-query-batch-id), the status, the duration and the invocation id. Put the
+-- query id of the failed query (QUERY_HISTORY below) in place of <query_id>; retries of a batch
+-- have the same batch id. Run as a role that may read the event table (ACCOUNTADMIN).
+SHOW PARAMETERS LIKE 'event_table' IN ACCOUNT;
+SET event_table = (SELECT COALESCE(NULLIF(MAX("value"), ''), 'SNOWFLAKE.TELEMETRY.EVENTS')
+                     FROM TABLE(RESULT_SCAN(LAST_QUERY_ID())));
+SELECT
+    timestamp,
+    record_attributes:"snowflake.batch_id"::string                 AS batch_id,
+    record_attributes:"http.response.status_code"::number          AS status,
+    record_attributes:"duration_ms"::float                         AS duration_ms,
+    record_attributes:"http.response.body.size"::number            AS response_bytes,
+    record_attributes:"faas.invocation_id"::string                 AS invocation_id,
+    COALESCE(resource_attributes:"snow.service.container.instance",
+             resource_attributes:"snow.container.instance",
+             resource_attributes:"snow.service.instance")::string   AS instance
+  FROM IDENTIFIER($event_table)
+  WHERE timestamp > DATEADD(day, -1, SYSDATE())
+    AND record_type = 'LOG'
+    AND resource_attributes:"snow.service.name" = 'ECHO_SERVICE'
+    AND record_attributes:"logger" = 'access'
+    AND record_attributes:"snowflake.query_id" = '<query_id>'
+  ORDER BY batch_id, timestamp;
+-- A 5xx line's invocation id leads to the error line logged with the traceback (its error_id is
+-- in the answer); with SERVER_ACCESS_LOG=failures only the 4xx and 5xx requests are logged.
+
 ---------------------------------------------------------------------------------------------
 -- The public endpoint: the web page and the latency statistics
 ---------------------------------------------------------------------------------------------
@@ -75,8 +103,8 @@ SHOW PARAMETERS LIKE 'event_table' IN ACCOUNT;
 --   https://<ingress_url>/ui            the tutorial's form: type a text, see "Bob said ..."
 --   https://<ingress_url>/ui/latency    latency of each function, as a page
 --   https://<ingress_url>/latency       the same statistics as JSON
--- The statistics are kept in memory by each server process (WEB_CONCURRENCY of them per
--- instance), so each load shows the process that answered it, since it started.
+-- The statistics add up every server process of the instance that answered (WEB_CONCURRENCY
+-- of them), since it started; 07_latency_metrics.sql has every instance, from the event table.
 SHOW ENDPOINTS IN SERVICE echo_service;
 
 -- How the SQL side saw it: elapsed time of the recent queries that called the function.
