@@ -62,12 +62,22 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=10_000)
     args = parser.parse_args()
     rows = []
-    for batch, body in (("every value a string", batch_body(args.rows)), ("one value in ten null", with_nulls(args.rows))):
+    for batch, body in (
+        ("every value a string", batch_body(args.rows)),
+        ("one value in ten null", with_nulls(args.rows)),
+    ):
         best = best_seconds(body)
         base = best[CODEC]
-        rows += [[batch, name, f"{s * 1e3:.2f}", f"{args.rows / s:,.0f}", f"{s / base:.2f}x"] for name, s in best.items()]
-    print(table(f"Batch logic in process, {args.rows:,}-row batches (best of 15 x 20 calls)",
-                ["batch", "what", "ms per batch", "rows/s", "vs codec alone"], rows))
+        rows += [
+            [batch, name, f"{s * 1e3:.2f}", f"{args.rows / s:,.0f}", f"{s / base:.2f}x"] for name, s in best.items()
+        ]
+    print(
+        table(
+            f"Batch logic in process, {args.rows:,}-row batches (best of 15 x 20 calls)",
+            ["batch", "what", "ms per batch", "rows/s", "vs codec alone"],
+            rows,
+        )
+    )
 
 
 if __name__ == "__main__":

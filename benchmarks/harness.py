@@ -44,16 +44,30 @@ def server_kinds(workers: int, with_quiet: bool = False) -> list[ServerKind]:
 
     With `with_quiet`, ours without its access log stands beside ours as shipped.
     """
-    uvicorn = [PYTHON, "-m", "uvicorn", "benchmarks.servers.bare_asgi:app", "--host", "127.0.0.1",
-               "--no-access-log", "--log-level", "warning", "--workers", str(workers)]
+    uvicorn = [
+        PYTHON,
+        "-m",
+        "uvicorn",
+        "benchmarks.servers.bare_asgi:app",
+        "--host",
+        "127.0.0.1",
+        "--no-access-log",
+        "--log-level",
+        "warning",
+        "--workers",
+        str(workers),
+    ]
     ours = [PYTHON, "-m", "container"]
     kinds = [
         ServerKind("tutorial-style (Flask dev server)", [PYTHON, "benchmarks/servers/tutorial_flask.py"], {}),
         ServerKind("ours as shipped (python -m container)", ours, {**SHIPPED, "WEB_CONCURRENCY": str(workers)}),
     ]
     if with_quiet:
-        kinds.append(ServerKind("ours, access log off", ours,
-                                {**SHIPPED, "WEB_CONCURRENCY": str(workers), "SERVER_ACCESS_LOG": "0"}))
+        kinds.append(
+            ServerKind(
+                "ours, access log off", ours, {**SHIPPED, "WEB_CONCURRENCY": str(workers), "SERVER_ACCESS_LOG": "0"}
+            )
+        )
     kinds.append(ServerKind("bare ASGI ceiling (uvicorn + orjson)", uvicorn, {}))
     return kinds
 
@@ -69,8 +83,9 @@ class RunningServer:
             command += ["--port", str(self.port)]
         self.log = tempfile.TemporaryFile()
         self.started_at = time.monotonic()
-        self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
-                                        start_new_session=True)
+        self.process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
+        )
         self.ready_after = wait_ready(self.url("/healthcheck"), self.process, self.started_at)
 
     def url(self, path: str) -> str:
@@ -160,13 +175,26 @@ def wrk(url: str, body: bytes, connections: int, seconds: float, threads: int = 
             "end\n"
         )
         done = subprocess.run(
-            ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "10s", "-s", str(script), url],
-            capture_output=True, text=True, check=True,
+            [
+                "wrk",
+                f"-t{threads}",
+                f"-c{connections}",
+                f"-d{max(1, round(seconds))}s",
+                "--timeout",
+                "10s",
+                "-s",
+                str(script),
+                url,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
         )
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", done.stdout).group(1))
     figures = json.loads(done.stdout.split("JSON ", 1)[1].splitlines()[0])
-    return WrkResult(figures["requests"], rate, figures["p50"] / 1000, figures["p99"] / 1000,
-                     figures["errors"] + figures["non2xx"])
+    return WrkResult(
+        figures["requests"], rate, figures["p50"] / 1000, figures["p99"] / 1000, figures["errors"] + figures["non2xx"]
+    )
 
 
 def batch_body(rows: int) -> bytes:

@@ -21,8 +21,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.harness import RunningServer, batch_body, ratio, server_kinds, table, wrk  # noqa: E402
 
-SCENARIOS = [("2-row batches, 16 connections", 2, 16), ("2-row batches, 64 connections", 2, 64),
-             ("10,000-row batches, 8 connections", 10_000, 8)]
+SCENARIOS = [
+    ("2-row batches, 16 connections", 2, 16),
+    ("2-row batches, 64 connections", 2, 64),
+    ("10,000-row batches, 8 connections", 10_000, 8),
+]
 
 
 def measure(seconds: float, workers: int, rounds: int) -> dict[str, dict[str, object]]:
@@ -55,21 +58,28 @@ def report(results: dict[str, dict[str, object]]) -> str:
         baseline_rows, baseline = next(iter(by_server.values()))
         rows = []
         for name, (batch_rows, result) in by_server.items():
-            rows.append([
-                name,
-                f"{result.requests_per_s:,.0f}",
-                ratio(result.requests_per_s, baseline.requests_per_s),
-                f"{result.requests_per_s * batch_rows:,.0f}",
-                f"{result.p50_ms:.2f}",
-                f"{result.p99_ms:.2f}",
-                result.errors,
-            ])
+            rows.append(
+                [
+                    name,
+                    f"{result.requests_per_s:,.0f}",
+                    ratio(result.requests_per_s, baseline.requests_per_s),
+                    f"{result.requests_per_s * batch_rows:,.0f}",
+                    f"{result.p50_ms:.2f}",
+                    f"{result.p99_ms:.2f}",
+                    result.errors,
+                ]
+            )
         ceiling = list(by_server.values())[-1][1].requests_per_s
         ours = list(by_server.values())[1][1].requests_per_s
         quiet = list(by_server.values())[2][1].requests_per_s
-        out.append(table(f"{title} (ours as shipped = {ours / ceiling:.0%} of the bare ceiling; "
-                         f"the access log costs {1 - ours / quiet:.1%})",
-                         ["server", "requests/s", "vs tutorial", "rows/s", "p50 ms", "p99 ms", "errors"], rows))
+        out.append(
+            table(
+                f"{title} (ours as shipped = {ours / ceiling:.0%} of the bare ceiling; "
+                f"the access log costs {1 - ours / quiet:.1%})",
+                ["server", "requests/s", "vs tutorial", "rows/s", "p50 ms", "p99 ms", "errors"],
+                rows,
+            )
+        )
     return "\n".join(out)
 
 

@@ -81,8 +81,10 @@ def in_process(n: int, rounds: int) -> dict[str, float]:
 
 def over_http(seconds: float, rounds: int) -> dict[str, float]:
     base = {"WEB_CONCURRENCY": "2", "SERVER_ACCESS_LOG": "0", "PYTHON_ENABLE_WORKER_EXTENSIONS": "1"}
-    kinds = [ServerKind(f"merging {state}", [sys.executable, "-m", "container"],
-                        {**base, "SERVER_MERGE_LATENCY": flag}) for state, flag in (("off", "0"), ("on", "1"))]
+    kinds = [
+        ServerKind(f"merging {state}", [sys.executable, "-m", "container"], {**base, "SERVER_MERGE_LATENCY": flag})
+        for state, flag in (("off", "0"), ("on", "1"))
+    ]
     body = batch_body(2)
     best: dict[str, float] = {}
     servers = [RunningServer(kind) for kind in kinds]
@@ -108,18 +110,30 @@ def main() -> None:
     hooks = in_process(args.n, args.rounds + 2)
     http = over_http(args.seconds, args.rounds)
     added_us = (hooks["merging on"] - hooks["merging off"]) / 1000
-    print(table(
-        "Merging the statistics across worker processes: cost",
-        ["measure", "merging off", "merging on", "on vs off", "goal", "met?"],
-        [
-            ["hook pair, ns per invocation (in process)", f"{hooks['merging off']:,.0f}",
-             f"{hooks['merging on']:,.0f}", f"{hooks['merging on'] / hooks['merging off']:.3f}x",
-             "at most +5 µs", "yes" if added_us <= 5 else "no"],
-            ["2-row batches, requests/s (2 processes, 16 connections)", f"{http['merging off']:,.0f}",
-             f"{http['merging on']:,.0f}", f"{http['merging on'] / http['merging off']:.3f}x",
-             "at least 0.95x", "yes" if http["merging on"] >= 0.95 * http["merging off"] else "no"],
-        ],
-    ))
+    print(
+        table(
+            "Merging the statistics across worker processes: cost",
+            ["measure", "merging off", "merging on", "on vs off", "goal", "met?"],
+            [
+                [
+                    "hook pair, ns per invocation (in process)",
+                    f"{hooks['merging off']:,.0f}",
+                    f"{hooks['merging on']:,.0f}",
+                    f"{hooks['merging on'] / hooks['merging off']:.3f}x",
+                    "at most +5 µs",
+                    "yes" if added_us <= 5 else "no",
+                ],
+                [
+                    "2-row batches, requests/s (2 processes, 16 connections)",
+                    f"{http['merging off']:,.0f}",
+                    f"{http['merging on']:,.0f}",
+                    f"{http['merging on'] / http['merging off']:.3f}x",
+                    "at least 0.95x",
+                    "yes" if http["merging on"] >= 0.95 * http["merging off"] else "no",
+                ],
+            ],
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -25,15 +25,34 @@ OURS = [PYTHON, "-m", "container"]
 ONE_PROCESS = {"WEB_CONCURRENCY": "1", "SERVER_ACCESS_LOG": "0"}
 KINDS = [
     ServerKind("tutorial-style (Flask dev server)", [PYTHON, "benchmarks/servers/tutorial_flask.py"], {}),
-    ServerKind("bare ASGI ceiling (uvicorn + orjson)", [PYTHON, "-m", "uvicorn", "benchmarks.servers.bare_asgi:app",
-                                                        "--host", "127.0.0.1", "--no-access-log",
-                                                        "--log-level", "warning"], {}),
+    ServerKind(
+        "bare ASGI ceiling (uvicorn + orjson)",
+        [
+            PYTHON,
+            "-m",
+            "uvicorn",
+            "benchmarks.servers.bare_asgi:app",
+            "--host",
+            "127.0.0.1",
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
+        {},
+    ),
     ServerKind("ours, hooks off (@timed times)", OURS, {**ONE_PROCESS, "PYTHON_ENABLE_WORKER_EXTENSIONS": "0"}),
-    ServerKind("ours, timer on, no Server-Timing header", OURS,
-               {**ONE_PROCESS, "PYTHON_ENABLE_WORKER_EXTENSIONS": "1",
-                "FUNCTION_APP": "benchmarks.servers.no_server_timing:app"}),
-    ServerKind("ours, access log off (timer on, Server-Timing)", OURS,
-               {**ONE_PROCESS, "PYTHON_ENABLE_WORKER_EXTENSIONS": "1"}),
+    ServerKind(
+        "ours, timer on, no Server-Timing header",
+        OURS,
+        {
+            **ONE_PROCESS,
+            "PYTHON_ENABLE_WORKER_EXTENSIONS": "1",
+            "FUNCTION_APP": "benchmarks.servers.no_server_timing:app",
+        },
+    ),
+    ServerKind(
+        "ours, access log off (timer on, Server-Timing)", OURS, {**ONE_PROCESS, "PYTHON_ENABLE_WORKER_EXTENSIONS": "1"}
+    ),
     ServerKind("ours as shipped (JSON access log)", OURS, {**SHIPPED, "WEB_CONCURRENCY": "1"}),
 ]
 
@@ -70,9 +89,16 @@ def main() -> None:
             cost = cpu_per_request(kind, body, args.seconds)
             best[kind.name] = min(best.get(kind.name, cost), cost)
     tutorial, ceiling = best[KINDS[0].name], best[KINDS[1].name]
-    rows = [[name, f"{cost * 1e6:,.1f}", f"{cost / tutorial:.3f}x", f"{cost / ceiling:.2f}x"] for name, cost in best.items()]
-    print(table(f"CPU per 2-row request, one process, 16 connections (lowest of {args.rounds} rounds)",
-                ["server", "CPU µs per request", "vs tutorial", "vs bare ceiling"], rows))
+    rows = [
+        [name, f"{cost * 1e6:,.1f}", f"{cost / tutorial:.3f}x", f"{cost / ceiling:.2f}x"] for name, cost in best.items()
+    ]
+    print(
+        table(
+            f"CPU per 2-row request, one process, 16 connections (lowest of {args.rounds} rounds)",
+            ["server", "CPU µs per request", "vs tutorial", "vs bare ceiling"],
+            rows,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -10,13 +10,21 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ["batch_logic.py", "timer_overhead.py", "timing_modes.py", "merging_cost.py", "http_load.py", "request_cost.py",
-           "startup_memory.py"]
+SCRIPTS = [
+    "batch_logic.py",
+    "timer_overhead.py",
+    "timing_modes.py",
+    "merging_cost.py",
+    "http_load.py",
+    "request_cost.py",
+    "startup_memory.py",
+]
 
 
 def main() -> int:
-    print(f"## Benchmarks, {datetime.date.today().isoformat()}, Python {platform.python_version()}, "
-          f"{platform.machine()}")
+    print(
+        f"## Benchmarks, {datetime.date.today().isoformat()}, Python {platform.python_version()}, {platform.machine()}"
+    )
     status = 0
     for script in SCRIPTS:
         print(f"\n<!-- {script} -->", flush=True)

@@ -34,8 +34,14 @@ def startup_seconds(kind, starts: int = 5) -> float:
 def import_ms(module: str, path: str, runs: int = 5) -> float:
     times = []
     for _ in range(runs):
-        done = subprocess.run([PYTHON, "-X", "importtime", "-c", f"import {module}"], cwd=ROOT / path,
-                              capture_output=True, text=True, check=True, env={"PYTHONPATH": str(ROOT / path)})
+        done = subprocess.run(
+            [PYTHON, "-X", "importtime", "-c", f"import {module}"],
+            cwd=ROOT / path,
+            capture_output=True,
+            text=True,
+            check=True,
+            env={"PYTHONPATH": str(ROOT / path)},
+        )
         line = [l for l in done.stderr.splitlines() if re.search(rf"\|\s+{re.escape(module)}$", l)][-1]
         times.append(int(line.split("|")[1]) / 1000)
     return statistics.median(times)
@@ -60,24 +66,47 @@ def main() -> None:
     args = parser.parse_args()
     tutorial, ours, _ = server_kinds(workers=1)  # ours as shipped, one process
     start = {k.name: startup_seconds(k) for k in (tutorial, ours)}
-    imports = {"function_app (ours)": import_ms("function_app", "."),
-               "tutorial_flask (tutorial-style)": import_ms("tutorial_flask", "benchmarks/servers")}
+    imports = {
+        "function_app (ours)": import_ms("function_app", "."),
+        "tutorial_flask (tutorial-style)": import_ms("tutorial_flask", "benchmarks/servers"),
+    }
     memory = {k.name: memory_growth(k, args.requests) for k in (tutorial, ours)}
     base_start = start[tutorial.name]
-    print(table("Start-up: process start to the first 200 on /healthcheck (median of 5)",
-                ["server", "seconds", "vs tutorial"],
-                [[name, f"{s:.3f}", ratio(s, base_start)] for name, s in start.items()]))
+    print(
+        table(
+            "Start-up: process start to the first 200 on /healthcheck (median of 5)",
+            ["server", "seconds", "vs tutorial"],
+            [[name, f"{s:.3f}", ratio(s, base_start)] for name, s in start.items()],
+        )
+    )
     base_import = imports["tutorial_flask (tutorial-style)"]
-    print(table("Import time (python -X importtime, cumulative, median of 5)", ["module", "ms", "vs tutorial"],
-                [[name, f"{ms:.1f}", ratio(ms, base_import)] for name, ms in imports.items()]))
+    print(
+        table(
+            "Import time (python -X importtime, cumulative, median of 5)",
+            ["module", "ms", "vs tutorial"],
+            [[name, f"{ms:.1f}", ratio(ms, base_import)] for name, ms in imports.items()],
+        )
+    )
     rows = []
     base_growth = memory[tutorial.name][1] - memory[tutorial.name][0]
     for name, (early, late) in memory.items():
         growth = late - early
-        rows.append([name, f"{early / 2**20:.1f}", f"{late / 2**20:.1f}", f"{growth / 2**20:+.2f}",
-                     ratio(growth, base_growth) if base_growth > 0 else "n/a"])
-    print(table(f"Resident memory after 1,000 and after {args.requests:,} requests (one process)",
-                ["server", "MiB after 1,000", f"MiB after {args.requests:,}", "growth MiB", "growth vs tutorial"], rows))
+        rows.append(
+            [
+                name,
+                f"{early / 2**20:.1f}",
+                f"{late / 2**20:.1f}",
+                f"{growth / 2**20:+.2f}",
+                ratio(growth, base_growth) if base_growth > 0 else "n/a",
+            ]
+        )
+    print(
+        table(
+            f"Resident memory after 1,000 and after {args.requests:,} requests (one process)",
+            ["server", "MiB after 1,000", f"MiB after {args.requests:,}", "growth MiB", "growth vs tutorial"],
+            rows,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -211,13 +211,15 @@ def main(argv=None) -> int:
     for name, value in best.items():
         ratio = value / tutorial
         net = (value - bare) / (tutorial - bare) if tutorial > bare else float("nan")
-        rows.append({
-            "variant": name,
-            "ns_per_invocation": round(value, 1),
-            "median_ns_per_invocation": round(medians[name], 1),
-            "ratio": round(ratio, 3),
-            "net_ratio": round(net, 3),
-        })
+        rows.append(
+            {
+                "variant": name,
+                "ns_per_invocation": round(value, 1),
+                "median_ns_per_invocation": round(medians[name], 1),
+                "ratio": round(ratio, 3),
+                "net_ratio": round(net, 3),
+            }
+        )
         print(f"{name:<42} {value:>14,.0f} {medians[name]:>8,.0f} {ratio:>7.3f} {net:>10.3f}")
     print("ratio = ns / tutorial-style ns; net ratio = (ns - no-op) / (tutorial-style - no-op)")
     goal = best["TimerExtension defaults (line at DEBUG)"] <= tutorial / 3

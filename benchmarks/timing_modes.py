@@ -92,8 +92,11 @@ def main() -> None:
     totals = TimerExtension._state.local_totals
     api_sink = OpenTelemetrySink(totals)  # the global provider is still the API's proxy: no SDK
     sdk_sink = OpenTelemetrySink(totals, MeterProvider(metric_readers=[InMemoryMetricReader()]))
-    sinks = {"no OpenTelemetry": lambda: None, "OpenTelemetry API, no SDK": lambda: api_sink,
-             "OpenTelemetry SDK": lambda: sdk_sink}
+    sinks = {
+        "no OpenTelemetry": lambda: None,
+        "OpenTelemetry API, no SDK": lambda: api_sink,
+        "OpenTelemetry SDK": lambda: sdk_sink,
+    }
     ways = ["plain call", "hooks only", "decorator only", "hooks and decorator"]
     best: dict[tuple[str, str], float] = {}
     for _ in range(args.rounds):
@@ -108,16 +111,25 @@ def main() -> None:
         for way in ways[1:]:
             value = best[(otel, way)]
             rows.append([otel, way, f"{value:,.0f}", f"{(value - baseline) / 1000:.2f}"])
-    print(table("The timer's cost per invocation, by way of timing (ns per call; added µs over a plain call)",
-                ["OpenTelemetry", "way", "ns per invocation", "added µs"], rows))
-    decorator_adds = (best[("no OpenTelemetry", "hooks and decorator")] - best[("no OpenTelemetry", "hooks only")]) / 1000
-    sdk_adds = max(
-        (best[("OpenTelemetry SDK", way)] - best[("no OpenTelemetry", way)]) / 1000 for way in ways[1:]
+    print(
+        table(
+            "The timer's cost per invocation, by way of timing (ns per call; added µs over a plain call)",
+            ["OpenTelemetry", "way", "ns per invocation", "added µs"],
+            rows,
+        )
     )
-    print(f"\nthe decorator adds {decorator_adds:.2f} µs to the hooks (goal: at most 3): "
-          f"{'met' if decorator_adds <= 3 else 'NOT met'}")
-    print(f"OpenTelemetry with an SDK adds at most {sdk_adds:.2f} µs (goal: at most 10): "
-          f"{'met' if sdk_adds <= 10 else 'NOT met'}")
+    decorator_adds = (
+        best[("no OpenTelemetry", "hooks and decorator")] - best[("no OpenTelemetry", "hooks only")]
+    ) / 1000
+    sdk_adds = max((best[("OpenTelemetry SDK", way)] - best[("no OpenTelemetry", way)]) / 1000 for way in ways[1:])
+    print(
+        f"\nthe decorator adds {decorator_adds:.2f} µs to the hooks (goal: at most 3): "
+        f"{'met' if decorator_adds <= 3 else 'NOT met'}"
+    )
+    print(
+        f"OpenTelemetry with an SDK adds at most {sdk_adds:.2f} µs (goal: at most 10): "
+        f"{'met' if sdk_adds <= 10 else 'NOT met'}"
+    )
 
 
 if __name__ == "__main__":

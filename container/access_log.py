@@ -186,8 +186,9 @@ class AccessLog:
                 f"{response_bytes}B {duration_s * 1000:.3f}ms{extra}\n"
             ).encode("utf-8", "replace")
         if len(line) > MAX_LINE_BYTES:  # not with the caps above; but never write a longer line
-            return self._format({"method": method, "path": "/...", "headers": ()}, status, response_bytes,
-                                duration_s, invocation_id)
+            return self._format(
+                {"method": method, "path": "/...", "headers": ()}, status, response_bytes, duration_s, invocation_id
+            )
         return line
 
 

@@ -55,7 +55,9 @@ def extensions_enabled(environ: Mapping[str, str] = os.environ, version_info: tu
     return runs_hooks and environ.get(ENABLE_FLAG, "").strip().lower() in _TRUE_WORDS
 
 
-def describe_hooks(enabled: bool, environ: Mapping[str, str] = os.environ, version_info: tuple[int, ...] | None = None) -> str:
+def describe_hooks(
+    enabled: bool, environ: Mapping[str, str] = os.environ, version_info: tuple[int, ...] | None = None
+) -> str:
     """The start-up log line that says whether extension hooks run, and why."""
     version = tuple(sys.version_info if version_info is None else version_info)
     python = f"Python {version[0]}.{version[1]}"

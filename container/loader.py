@@ -33,7 +33,9 @@ def load_function_app(reference: str) -> tuple[func.FunctionApp, Path]:
     return app, Path(module.__file__ or ".").resolve().parent
 
 
-def build_app(settings: ServerSettings, app: func.FunctionApp | None = None, script_root: Path | None = None) -> EchoServerApp:
+def build_app(
+    settings: ServerSettings, app: func.FunctionApp | None = None, script_root: Path | None = None
+) -> EchoServerApp:
     if app is None:
         app, script_root = load_function_app(settings.app)
     script_root = script_root or Path.cwd()

@@ -25,9 +25,7 @@ class RequestConverter:
     def __init__(self, max_body_bytes: int) -> None:
         self.max_body_bytes = max_body_bytes
 
-    def convert(
-        self, scope: Mapping[str, Any], body: bytes, route_params: Mapping[str, str]
-    ) -> func.HttpRequest:
+    def convert(self, scope: Mapping[str, Any], body: bytes, route_params: Mapping[str, str]) -> func.HttpRequest:
         headers = _headers(scope["headers"])
         encoding = headers.pop("content-encoding", "").strip().lower()
         if encoding:

@@ -32,7 +32,9 @@ _CONSTRAINT_PATTERNS = {
     "float": r"-?\d+(?:\.\d+)?",
     "decimal": r"-?\d+(?:\.\d+)?",
 }
-_PARAMETER = re.compile(r"\{(?P<star>\*)?(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?P<constraint>(?::[^{}?]+)*)(?P<optional>\?)?\}")
+_PARAMETER = re.compile(
+    r"\{(?P<star>\*)?(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?P<constraint>(?::[^{}?]+)*)(?P<optional>\?)?\}"
+)
 
 
 @dataclass(frozen=True)
@@ -167,7 +169,9 @@ def _compile(template: str) -> re.Pattern[str]:
             body = rf"(?P<{name}>.*)"
         else:
             constraints = [c for c in found["constraint"].split(":") if c]
-            inner = _CONSTRAINT_PATTERNS.get(constraints[0].split("(")[0].lower(), r"[^/]+") if constraints else r"[^/]+"
+            inner = (
+                _CONSTRAINT_PATTERNS.get(constraints[0].split("(")[0].lower(), r"[^/]+") if constraints else r"[^/]+"
+            )
             body = rf"(?P<{name}>{inner})"
         if found["optional"] or found["star"]:
             if literal.endswith("/"):

@@ -55,7 +55,9 @@ class ServerSettings:
             access_log=_access_log(environ),
             merge_latency=_boolean(environ, "SERVER_MERGE_LATENCY", cls.merge_latency),
             otlp_metrics=_otlp_metrics(environ),
-            log_level=_choice(environ, "SERVER_LOG_LEVEL", cls.log_level, ("critical", "error", "warning", "info", "debug")),
+            log_level=_choice(
+                environ, "SERVER_LOG_LEVEL", cls.log_level, ("critical", "error", "warning", "info", "debug")
+            ),
             log_format=_choice(environ, "SERVER_LOG_FORMAT", cls.log_format, ("plain", "json")),
         )
 

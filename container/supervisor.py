@@ -26,7 +26,9 @@ logger = logging.getLogger("container.supervisor")
 
 
 class Supervisor:
-    def __init__(self, config: uvicorn.Config, server_class: Callable[[uvicorn.Config], uvicorn.Server], workers: int) -> None:
+    def __init__(
+        self, config: uvicorn.Config, server_class: Callable[[uvicorn.Config], uvicorn.Server], workers: int
+    ) -> None:
         self.config = config
         self.server_class = server_class
         self.workers = workers

@@ -122,10 +122,7 @@ def _bad_row_message(position: int, row: Any) -> str:
         return f"data[{position}]: each row must be an array [row_number, value], not {_json_type(row)}"
     if not row:
         return f"data[{position}]: the row is empty; it needs a row number and a value"
-    return (
-        f"data[{position}]: the row has {len(row)} element(s); "
-        f"it needs exactly {ROW_ARITY}: [row_number, value]"
-    )
+    return f"data[{position}]: the row has {len(row)} element(s); it needs exactly {ROW_ARITY}: [row_number, value]"
 
 
 _JSON_TYPE_NAMES = {

@@ -56,7 +56,9 @@ def axis_range(bounds_ms: Sequence[float]) -> tuple[float, float]:
     return low, high
 
 
-def rebin(bounds_ms: Sequence[float], counts: Sequence[int], bins: int = DISPLAY_BINS) -> list[tuple[float, float, int]]:
+def rebin(
+    bounds_ms: Sequence[float], counts: Sequence[int], bins: int = DISPLAY_BINS
+) -> list[tuple[float, float, int]]:
     """Fold the extension's fine log-spaced buckets into `bins` log-spaced bars.
 
     The bars span round numbers (1, 2 or 5 times a power of ten) around the buckets seen, so a
@@ -218,7 +220,7 @@ def processes_section(processes: Sequence[Mapping[str, Any]]) -> str:
     rows = "".join(
         f'<tr data-pid="{escape(str(p.get("pid", "")))}"><td>{escape(str(p.get("pid", "")))}</td>'
         f'<td data-stat="count">{p.get("count", 0):,}</td><td data-stat="errors">{p.get("errors", 0):,}</td>'
-        f'<td>{"running" if p.get("alive", True) else "exited"}</td>'
+        f"<td>{'running' if p.get('alive', True) else 'exited'}</td>"
         f'<td><time datetime="{escape(str(p.get("since", "")))}">{escape(_clock_time(str(p.get("since", ""))))}</time></td></tr>'
         for p in processes
     )

@@ -181,7 +181,6 @@ def latency_page(snapshot: Mapping[str, Any], *, auto_refresh: bool = False) -> 
         '<a href="../ui">Back to the echo form</a></nav>'
         f'<p class="note" id="coverage">Covers {coverage}. Times are per invocation, measured by the timer '
         "extension inside the workers; the last 5 minutes are the current minute and the 5 before it; "
-        "dashed lines mark p50 and p99 since start.</p>"
-        + latency_view.sections(snapshot)
+        "dashed lines mark p50 and p99 since start.</p>" + latency_view.sections(snapshot)
     )
     return _LAYOUT.substitute(title=escape(LATENCY_TITLE), icon=_ICON, head=head, content=content)

@@ -100,8 +100,20 @@ class _TimerState:
     """All mutable state of one extension class (TimerExtension or a subclass) in one process."""
 
     __slots__ = (
-        "active", "in_flight", "functions", "loaded", "problems", "lock", "timebase", "started", "publisher",
-        "claim", "hooked", "decorated", "sink", "__weakref__",
+        "active",
+        "in_flight",
+        "functions",
+        "loaded",
+        "problems",
+        "lock",
+        "timebase",
+        "started",
+        "publisher",
+        "claim",
+        "hooked",
+        "decorated",
+        "sink",
+        "__weakref__",
     )
 
     def __init__(self, settings: Settings) -> None:
@@ -600,7 +612,9 @@ class TimerExtension(AppExtensionBase):
             cls._problem("timed", exc)
 
     @classmethod
-    def _complete(cls, state: _TimerState, invocation_id: object, entry: tuple[int, str], end: int, func_ret: object) -> None:
+    def _complete(
+        cls, state: _TimerState, invocation_id: object, entry: tuple[int, str], end: int, func_ret: object
+    ) -> None:
         """Record a completed invocation and report it: statistics, log line, response."""
         try:
             active = state.active
@@ -738,8 +752,7 @@ class TimerExtension(AppExtensionBase):
                     return
                 state.problems.add(kind)
             state.active.logger.warning(
-                "%s: %s raised %s: %s (the invocation is not affected; "
-                "further %s there are not logged)",
+                "%s: %s raised %s: %s (the invocation is not affected; further %s there are not logged)",
                 cls.__name__,
                 where,
                 type(exc).__name__,

@@ -65,7 +65,20 @@ LOWEST_NS = 100
 #: OpenTelemetry's advised bucket boundaries for durations, in seconds
 #: (semantic conventions, ``faas.invoke_duration`` and ``http.server.request.duration``).
 OTEL_BOUNDARIES_SECONDS: tuple[float, ...] = (
-    0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.075,
+    0.1,
+    0.25,
+    0.5,
+    0.75,
+    1.0,
+    2.5,
+    5.0,
+    7.5,
+    10.0,
 )
 #: The same boundaries in nanoseconds. Durations are integers, so the bucket
 #: edge ``b + 1`` after each boundary ``b`` makes counts of values ``<= b``

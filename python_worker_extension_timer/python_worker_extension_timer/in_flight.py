@@ -138,11 +138,7 @@ class InFlight:
             victims = [key for key, (t0, _) in snapshot if t0 < cutoff]
             remaining = len(snapshot) - len(victims)
             if remaining > max_count:
-                young = sorted(
-                    (t0, n, key)
-                    for n, (key, (t0, _)) in enumerate(snapshot)
-                    if t0 >= cutoff
-                )
+                young = sorted((t0, n, key) for n, (key, (t0, _)) in enumerate(snapshot) if t0 >= cutoff)
                 victims.extend(key for _, _, key in young[: remaining - low_water])
             evicted: dict[str, int] = {}
             pop = starts.pop

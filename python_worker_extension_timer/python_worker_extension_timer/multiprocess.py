@@ -29,7 +29,14 @@ from pathlib import Path
 
 from .snapshot import ProcessRecord
 
-__all__ = ["ENV_VAR", "PUBLISH_INTERVAL_SECONDS", "STALE_AFTER_SECONDS", "Publisher", "read_records", "shared_directory"]
+__all__ = [
+    "ENV_VAR",
+    "PUBLISH_INTERVAL_SECONDS",
+    "STALE_AFTER_SECONDS",
+    "Publisher",
+    "read_records",
+    "shared_directory",
+]
 
 #: The environment variable naming the directory shared by a server's worker processes.
 ENV_VAR = "TIMER_MULTIPROCESS_DIR"
@@ -114,7 +121,9 @@ class Publisher:
             self.publish()
 
 
-def read_records(directory: Path, prefix: str, skip: Path | None = None, now: float | None = None) -> list[ProcessRecord]:
+def read_records(
+    directory: Path, prefix: str, skip: Path | None = None, now: float | None = None
+) -> list[ProcessRecord]:
     """The records of the other processes in ``directory``, marked alive or exited.
 
     Files that cannot be read or parsed (another format, a directory removed

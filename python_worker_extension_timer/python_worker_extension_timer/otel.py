@@ -68,7 +68,9 @@ class OpenTelemetrySink:
 
     def __init__(self, totals: Callable[[], Mapping[str, Tally]], meter_provider: Any = None) -> None:
         if _metrics is None:
-            raise RuntimeError("opentelemetry-api is not installed: pip install python_worker_extension_timer[opentelemetry]")
+            raise RuntimeError(
+                "opentelemetry-api is not installed: pip install python_worker_extension_timer[opentelemetry]"
+            )
         meter = _metrics.get_meter(INSTRUMENTATION_SCOPE, __version__, meter_provider=meter_provider)
         self.duration = meter.create_histogram(
             "faas.invoke_duration",

@@ -84,9 +84,7 @@ def _check_log_level(value: object) -> int | None:
                 "(use e.g. 'DEBUG', 'INFO', 'WARNING', an int, or None)"
             )
         return level
-    raise TypeError(
-        f"log_level must be an int, a level name such as 'INFO', or None; got {_type_name(value)}"
-    )
+    raise TypeError(f"log_level must be an int, a level name such as 'INFO', or None; got {_type_name(value)}")
 
 
 def _check_logger_name(value: object) -> str:
@@ -122,8 +120,7 @@ def _check_clock(value: object) -> Clock:
     sample = value()
     if isinstance(sample, bool) or not isinstance(sample, int):
         raise TypeError(
-            "clock must return int nanoseconds (e.g. time.perf_counter_ns), "
-            f"but it returned {_type_name(sample)}"
+            f"clock must return int nanoseconds (e.g. time.perf_counter_ns), but it returned {_type_name(sample)}"
         )
     return value
 

@@ -215,4 +215,3 @@ class MergedView:
 def merge(processes: Iterable[ProcessRecord], now: float | None = None) -> MergedView:
     """A :class:`MergedView` of ``processes``, read at ``now`` (default: the current time)."""
     return MergedView(list(processes), time.time() if now is None else now)
-

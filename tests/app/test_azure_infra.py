@@ -23,6 +23,7 @@ BICEP_FILES = sorted(INFRA.rglob("*.bicep"))
 
 # --- a minimal Bicep reader -------------------------------------------------------------------
 
+
 def code_of(text: str) -> str:
     """`text` without its `//` comments (a `//` inside a string, as in `'https://...'`, stays)."""
     out, in_string, i = [], False, 0
@@ -75,7 +76,7 @@ def object_body(text: str, before: str) -> str:
     for position, char in depth_changes(text[start:]):
         depth += 1 if char in "{[(" else -1
         if depth == 0:
-            return text[start + 1:start + position]
+            return text[start + 1 : start + position]
     raise AssertionError(f"the object after {before!r} never closes")
 
 
@@ -102,8 +103,9 @@ def api_module_params() -> str:
 
 
 def site_params() -> str:
-    return object_body(object_body(bicep("app/api.bicep"), r"module api 'br/public:avm/res/web/site:[\d.]+' ="),
-                       r"\bparams:")
+    return object_body(
+        object_body(bicep("app/api.bicep"), r"module api 'br/public:avm/res/web/site:[\d.]+' ="), r"\bparams:"
+    )
 
 
 def storage_params() -> dict[str, str]:
@@ -127,6 +129,7 @@ def infra_python() -> str:
 
 
 # --- azure.yaml -------------------------------------------------------------------------------
+
 
 def azure_yaml() -> dict:
     return yaml.safe_load((ROOT / "azure.yaml").read_text())
@@ -161,8 +164,10 @@ def test_character_name_defaults_to_i_and_follows_the_azd_environment() -> None:
     assert "param characterName string = 'I'" in bicep("main.bicep")
 
 
-@pytest.mark.parametrize("output", ["SERVICE_API_URI", "AZURE_FUNCTION_NAME", "AZURE_RESOURCE_GROUP",
-                                    "APPLICATIONINSIGHTS_CONNECTION_STRING"])
+@pytest.mark.parametrize(
+    "output",
+    ["SERVICE_API_URI", "AZURE_FUNCTION_NAME", "AZURE_RESOURCE_GROUP", "APPLICATIONINSIGHTS_CONNECTION_STRING"],
+)
 def test_azd_env_get_values_prints_what_the_readme_uses(output: str) -> None:
     assert re.search(rf"^output {output} string = \S", bicep("main.bicep"), re.MULTILINE)
 
@@ -208,14 +213,25 @@ def test_every_local_setting_has_its_azure_counterpart(name: str) -> None:
 
 
 # App settings the Flex Consumption plan no longer honours (functionAppConfig replaces them).
-@pytest.mark.parametrize("name", ["FUNCTIONS_WORKER_RUNTIME", "FUNCTIONS_EXTENSION_VERSION", "WEBSITE_RUN_FROM_PACKAGE",
-                                  "SCM_DO_BUILD_DURING_DEPLOYMENT", "ENABLE_ORYX_BUILD", "WEBSITE_CONTENTSHARE",
-                                  "WEBSITE_CONTENTAZUREFILECONNECTIONSTRING", "AzureWebJobsStorage"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "FUNCTIONS_WORKER_RUNTIME",
+        "FUNCTIONS_EXTENSION_VERSION",
+        "WEBSITE_RUN_FROM_PACKAGE",
+        "SCM_DO_BUILD_DURING_DEPLOYMENT",
+        "ENABLE_ORYX_BUILD",
+        "WEBSITE_CONTENTSHARE",
+        "WEBSITE_CONTENTAZUREFILECONNECTIONSTRING",
+        "AzureWebJobsStorage",
+    ],
+)
 def test_no_setting_that_flex_consumption_replaced(name: str) -> None:
     assert name not in deployed_settings()
 
 
 # --- runtime and plan -------------------------------------------------------------------------
+
 
 def test_the_app_runs_on_a_python_whose_worker_runs_extensions() -> None:
     """The 3.13+ worker calls no extension hooks; 3.10-3.12 run them with the setting on."""
@@ -257,8 +273,11 @@ def test_the_package_is_read_with_the_managed_identity() -> None:
 
 # --- no keys ----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("name, value", [("allowSharedKeyAccess", "false"), ("allowBlobPublicAccess", "false"),
-                                         ("minimumTlsVersion", "'TLS1_2'")])
+
+@pytest.mark.parametrize(
+    "name, value",
+    [("allowSharedKeyAccess", "false"), ("allowBlobPublicAccess", "false"), ("minimumTlsVersion", "'TLS1_2'")],
+)
 def test_the_storage_account_accepts_no_shared_key_and_no_anonymous_reader(name: str, value: str) -> None:
     assert storage_params()[name] == value
 
@@ -282,17 +301,22 @@ def role_assignments() -> dict[str, tuple[str, str]]:
     for name in re.findall(r"^resource (\w+) 'Microsoft\.Authorization/roleAssignments@[\w-]+' =", rbac, re.MULTILINE):
         body = object_body(rbac, rf"resource {name} ")
         properties = entries(object_body(body, r"\bproperties:"))
-        role = re.fullmatch(r"subscriptionResourceId\('Microsoft\.Authorization/roleDefinitions', (\w+)\)",
-                            properties["roleDefinitionId"])
+        role = re.fullmatch(
+            r"subscriptionResourceId\('Microsoft\.Authorization/roleDefinitions', (\w+)\)",
+            properties["roleDefinitionId"],
+        )
         assert role, properties["roleDefinitionId"]
         found[roles[role[1]]] = (entries(body)["scope"], properties["principalId"])
     return found
 
 
-@pytest.mark.parametrize("role, scope", [
-    ("b7e6dc6d-f1e8-4753-8033-0f276bb0955b", "storageAccount"),        # Storage Blob Data Owner
-    ("3913510d-42f4-4e42-8a64-420c390055eb", "applicationInsights"),   # Monitoring Metrics Publisher
-])
+@pytest.mark.parametrize(
+    "role, scope",
+    [
+        ("b7e6dc6d-f1e8-4753-8033-0f276bb0955b", "storageAccount"),  # Storage Blob Data Owner
+        ("3913510d-42f4-4e42-8a64-420c390055eb", "applicationInsights"),  # Monitoring Metrics Publisher
+    ],
+)
 def test_the_managed_identity_has_the_role(role: str, scope: str) -> None:
     assert role_assignments()[role] == (scope, "managedIdentityPrincipalId")
 
@@ -305,6 +329,7 @@ def test_the_roles_go_to_the_function_apps_identity() -> None:
 
 
 # --- what can be checked without a Bicep compiler ---------------------------------------------
+
 
 @pytest.mark.parametrize("path", [p.relative_to(INFRA).as_posix() for p in BICEP_FILES])
 def test_every_bracket_closes(path: str) -> None:
@@ -332,6 +357,7 @@ def test_every_local_module_exists(path: str) -> None:
 
 # --- the upload and the host ------------------------------------------------------------------
 
+
 def matches(pattern: str, path: str) -> bool:
     """gitignore's rule: a pattern with a slash is anchored to the root, one without matches a name at any depth."""
     if "/" in pattern:
@@ -345,15 +371,33 @@ def ignored_by_funcignore(path: str) -> bool:
     return any(matches(pattern, path) for pattern in patterns if pattern and not pattern.startswith("#"))
 
 
-@pytest.mark.parametrize("path", ["tests/app/test_azure_infra.py", "benchmarks/run_all.py", "container/server.py",
-                                  "infra/main.bicep", "infra/app/api.bicep", "azure.yaml", ".azure/dev/.env"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "tests/app/test_azure_infra.py",
+        "benchmarks/run_all.py",
+        "container/server.py",
+        "infra/main.bicep",
+        "infra/app/api.bicep",
+        "azure.yaml",
+        ".azure/dev/.env",
+    ],
+)
 def test_funcignore_keeps_out_of_the_upload(path: str) -> None:
     assert ignored_by_funcignore(path)
 
 
-@pytest.mark.parametrize("path", ["function_app.py", "host.json", "requirements.txt", "echo_service/settings.py",
-                                  "python_worker_extension_timer/pyproject.toml",
-                                  "python_worker_extension_timer/python_worker_extension_timer/__init__.py"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "function_app.py",
+        "host.json",
+        "requirements.txt",
+        "echo_service/settings.py",
+        "python_worker_extension_timer/pyproject.toml",
+        "python_worker_extension_timer/python_worker_extension_timer/__init__.py",
+    ],
+)
 def test_funcignore_uploads_what_the_remote_build_installs(path: str) -> None:
     assert not ignored_by_funcignore(path)
 

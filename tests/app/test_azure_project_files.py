@@ -42,8 +42,11 @@ def requirements(path: Path) -> list[Requirement]:
 
 def azure_functions_for(python: str) -> list[Requirement]:
     environment = {"python_version": python, "python_full_version": f"{python}.0"}
-    return [r for r in requirements(ROOT / "requirements.txt")
-            if r.name == "azure-functions" and (r.marker is None or r.marker.evaluate(environment))]
+    return [
+        r
+        for r in requirements(ROOT / "requirements.txt")
+        if r.name == "azure-functions" and (r.marker is None or r.marker.evaluate(environment))
+    ]
 
 
 @pytest.mark.parametrize("python", ["3.10", "3.11", "3.12"])
@@ -83,13 +86,30 @@ def ignored_by_funcignore(path: str) -> bool:
     return any(fnmatch.fnmatch(path, p) or fnmatch.fnmatch(first, p) for p in patterns)
 
 
-@pytest.mark.parametrize("path", ["tests/conftest.py", "benchmarks/run_all.py", "container/server.py",
-                                  ".venv/bin/python", "local.settings.json", "Makefile"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "tests/conftest.py",
+        "benchmarks/run_all.py",
+        "container/server.py",
+        ".venv/bin/python",
+        "local.settings.json",
+        "Makefile",
+    ],
+)
 def test_funcignore_keeps_out_of_the_deployment(path: str) -> None:
     assert ignored_by_funcignore(path)
 
 
-@pytest.mark.parametrize("path", ["function_app.py", "host.json", "requirements.txt", "echo_service/handlers.py",
-                                  "python_worker_extension_timer/pyproject.toml"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "function_app.py",
+        "host.json",
+        "requirements.txt",
+        "echo_service/handlers.py",
+        "python_worker_extension_timer/pyproject.toml",
+    ],
+)
 def test_funcignore_deploys(path: str) -> None:
     assert not ignored_by_funcignore(path)

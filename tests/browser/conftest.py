@@ -112,6 +112,7 @@ def page(browser: Any, ui_server: ServerProcess, traffic: Traffic) -> Iterator[A
         route.abort("internetdisconnected")
 
     context.route(lambda url: not is_local(url), abort_foreign)
+
     def on_request(request: Any) -> None:
         traffic.requests.append(request.url)
         if request.method == "POST":

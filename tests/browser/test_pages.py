@@ -324,7 +324,10 @@ SETTLE_TIMEOUT_S = 5.0
 def two_process_server(tmp_path: Path) -> Iterator[ServerProcess]:
     """Its own `python -m container` with two worker processes and the timer extension on."""
     server = start_container(
-        tmp_path, WEB_CONCURRENCY="2", PYTHON_ENABLE_WORKER_EXTENSIONS="1", SERVER_ACCESS_LOG="0",
+        tmp_path,
+        WEB_CONCURRENCY="2",
+        PYTHON_ENABLE_WORKER_EXTENSIONS="1",
+        SERVER_ACCESS_LOG="0",
         TMPDIR=str(tmp_path),  # the shared statistics directory goes here, not into /tmp
     )
     yield server

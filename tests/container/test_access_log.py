@@ -17,8 +17,10 @@ from tests.support.servers import ServerProcess, start_container
 REQUESTS, CONNECTIONS = 20_000, 32
 #: (request line and headers, body): answered 200, 400 and 404.
 KINDS = [
-    (b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 25\r\n\r\n",
-     b'{"data": [[0, "hello!"]]}'),
+    (
+        b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 25\r\n\r\n",
+        b'{"data": [[0, "hello!"]]}',
+    ),
     (b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 8\r\n\r\n", b"not json"),
     (b"GET /nowhere HTTP/1.1\r\nHost: t\r\n\r\n", b""),
 ]
@@ -63,8 +65,9 @@ def access_records(server: ServerProcess) -> list[dict]:
 
 
 def json_server(tmp_path: Path, **env: str) -> ServerProcess:
-    return start_container(tmp_path, WEB_CONCURRENCY="2", SERVER_LOG_FORMAT="json", PYTHON_ENABLE_WORKER_EXTENSIONS="1",
-                           **env)
+    return start_container(
+        tmp_path, WEB_CONCURRENCY="2", SERVER_LOG_FORMAT="json", PYTHON_ENABLE_WORKER_EXTENSIONS="1", **env
+    )
 
 
 def test_under_load_through_two_processes_every_request_has_exactly_one_whole_line(tmp_path: Path) -> None:
@@ -74,8 +77,9 @@ def test_under_load_through_two_processes_every_request_has_exactly_one_whole_li
     finally:
         assert server.stop() == 0
     records = access_records(server)  # json.loads fails on any split or merged line
-    answered = Counter(r["attributes"]["http.response.status_code"] for r in records
-                       if r["attributes"]["url.path"] != "/healthcheck")
+    answered = Counter(
+        r["attributes"]["http.response.status_code"] for r in records if r["attributes"]["url.path"] != "/healthcheck"
+    )
     assert sum(seen.values()) == REQUESTS - REQUESTS % CONNECTIONS
     assert answered == seen
     assert set(seen) == {200, 400, 404}
@@ -86,8 +90,11 @@ def test_every_request_answered_before_sigterm_has_its_line(tmp_path: Path) -> N
     seen = load(server.port, requests=3_000, connections=16)
     server.signal(signal.SIGTERM)  # at once: the lines still in the buffers must be written at shutdown
     assert server.process is not None and server.process.wait(20) == 0
-    answered = Counter(r["attributes"]["http.response.status_code"] for r in access_records(server)
-                       if r["attributes"]["url.path"] != "/healthcheck")
+    answered = Counter(
+        r["attributes"]["http.response.status_code"]
+        for r in access_records(server)
+        if r["attributes"]["url.path"] != "/healthcheck"
+    )
     assert answered == seen
 
 
@@ -105,8 +112,12 @@ def traced(tmp_path_factory: pytest.TempPathFactory) -> ServerProcess:
     async def send() -> None:
         reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
         for extra in heads:
-            writer.write(b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n" + extra
-                         + b"Content-Length: %d\r\n\r\n" % len(body) + body)
+            writer.write(
+                b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                + extra
+                + b"Content-Length: %d\r\n\r\n" % len(body)
+                + body
+            )
             await reader.readuntil(b"]]}")
         writer.write(b"GET /%0Aforged%22line HTTP/1.1\r\nHost: t\r\n\r\n")
         await reader.readuntil(b"}")
@@ -163,8 +174,10 @@ def test_the_plain_format_is_one_readable_line(tmp_path: Path) -> None:
     assert any(" access POST /echo 200 " in line and " invocation=" in line for line in lines)
 
 
-@pytest.mark.parametrize("value, mode", [("true", "all"), ("1", "all"), ("false", "off"), ("0", "off"),
-                                         ("failures", "failures"), ("", "all")])
+@pytest.mark.parametrize(
+    "value, mode",
+    [("true", "all"), ("1", "all"), ("false", "off"), ("0", "off"), ("failures", "failures"), ("", "all")],
+)
 def test_server_access_log_values(value: str, mode: str) -> None:
     assert ServerSettings.from_environ({"SERVER_ACCESS_LOG": value}).access_log == mode
 
@@ -178,10 +191,14 @@ def test_an_unknown_access_log_value_is_refused() -> None:
 def test_no_line_is_longer_than_pipe_buf_whatever_the_request(log_format: str) -> None:
     written: list[bytes] = []
     huge = "é\n\u2028" * 5000
-    scope = {"method": "POST", "path": "/" + huge, "headers": [
-        (b"sf-external-function-current-query-id", huge.encode()),
-        (b"sf-external-function-query-batch-id", b"\xff" * 50_000),
-    ]}
+    scope = {
+        "method": "POST",
+        "path": "/" + huge,
+        "headers": [
+            (b"sf-external-function-current-query-id", huge.encode()),
+            (b"sf-external-function-query-batch-id", b"\xff" * 50_000),
+        ],
+    }
 
     async def record() -> None:
         log = AccessLog("all", log_format, written.append)

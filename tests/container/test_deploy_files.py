@@ -180,8 +180,12 @@ def scrape_target(sidecar: dict[str, Any]) -> dict[str, str]:
     args = sidecar["args"]
     found = SCRAPE_TARGET.fullmatch(args[args.index("-e") + 1])
     assert found, f"not a localhost:PORT/PATH,INTERVAL target: {args}"
-    return {"host": found["host"], "port": found["port"], "path": found["path"] or "/metrics",
-            "interval": found["interval"] or "1m"}
+    return {
+        "host": found["host"],
+        "port": found["port"],
+        "path": found["path"] or "/metrics",
+        "interval": found["interval"] or "1m",
+    }
 
 
 @pytest.fixture(scope="module")
@@ -346,11 +350,17 @@ def test_only_the_echo_container_decides_readiness(spec) -> None:
 @pytest.mark.parametrize(
     "what, read, expected",
     [
-        ("echo's readiness probe", lambda spec: container_named(spec, "echo")["readinessProbe"],
-         {"port": 8000, "path": "/healthcheck"}),
+        (
+            "echo's readiness probe",
+            lambda spec: container_named(spec, "echo")["readinessProbe"],
+            {"port": 8000, "path": "/healthcheck"},
+        ),
         ("echo's port", lambda spec: container_named(spec, "echo")["env"]["SERVER_PORT"], 8000),
-        ("the endpoints", lambda spec: spec["spec"]["endpoints"],
-         [{"name": "echoendpoint", "port": 8000, "public": True}]),
+        (
+            "the endpoints",
+            lambda spec: spec["spec"]["endpoints"],
+            [{"name": "echoendpoint", "port": 8000, "public": True}],
+        ),
     ],
 )
 def test_the_sidecar_leaves_the_app_as_it_was(spec, what: str, read, expected) -> None:
@@ -602,15 +612,27 @@ def test_the_user_exists_in_the_image(dockerfile: Dockerfile) -> None:
     assert any(f"--uid {dockerfile.user}" in run for run in dockerfile.runs)
 
 
-def test_the_healthcheck_asks_the_readiness_path_on_the_configured_port(dockerfile: Dockerfile, routes: RouteTable) -> None:
+def test_the_healthcheck_asks_the_readiness_path_on_the_configured_port(
+    dockerfile: Dockerfile, routes: RouteTable
+) -> None:
     assert dockerfile.healthcheck is not None
     command = " ".join(dockerfile.healthcheck)
     assert "http://127.0.0.1:${SERVER_PORT}/healthcheck" in command
     assert serves(routes, "GET", "/healthcheck")
 
 
-@pytest.mark.parametrize("source", ["requirements.txt", "container/requirements.txt", "python_worker_extension_timer/",
-                                    "host.json", "function_app.py", "echo_service/", "container/"])
+@pytest.mark.parametrize(
+    "source",
+    [
+        "requirements.txt",
+        "container/requirements.txt",
+        "python_worker_extension_timer/",
+        "host.json",
+        "function_app.py",
+        "echo_service/",
+        "container/",
+    ],
+)
 def test_the_image_copies(dockerfile: Dockerfile, source: str) -> None:
     assert source in dockerfile.copy_sources
 
@@ -631,7 +653,9 @@ def test_the_dependencies_are_installed_before_the_code_is_copied(dockerfile: Do
 
 
 def test_every_local_package_requirements_txt_names_is_copied_first(dockerfile: Dockerfile) -> None:
-    local = [line.strip() for line in (ROOT / "requirements.txt").read_text().splitlines() if line.strip().startswith("./")]
+    local = [
+        line.strip() for line in (ROOT / "requirements.txt").read_text().splitlines() if line.strip().startswith("./")
+    ]
     copied = {source.rstrip("/") for source in dockerfile.copy_sources}
     for requirement in local:
         assert requirement[2:].rstrip("/") in copied, requirement
@@ -730,7 +754,9 @@ def staged_app(dockerfile: Dockerfile, dockerignore: DockerIgnore, tmp_path_fact
 
 
 @pytest.fixture(scope="module")
-def image_server(dockerfile: Dockerfile, staged_app: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+def image_server(
+    dockerfile: Dockerfile, staged_app: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServerProcess]:
     """The image's CMD in its WORKDIR with its ENV; only the address and worker count are local."""
     port = free_port()
     env = container_env(**dockerfile.env)
@@ -763,7 +789,9 @@ def test_the_image_answers_the_tutorial_batch(image_server: ServerProcess) -> No
     assert answer.json() == {"data": [[0, "I said Hello friend"], [1, "I said Hello World"]]}
 
 
-def test_the_image_healthcheck_passes_against_the_running_server(dockerfile: Dockerfile, image_server: ServerProcess) -> None:
+def test_the_image_healthcheck_passes_against_the_running_server(
+    dockerfile: Dockerfile, image_server: ServerProcess
+) -> None:
     env = container_env(SERVER_PORT=str(image_server.port))
     env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"
     done = subprocess.run(dockerfile.healthcheck, env=env, capture_output=True, timeout=30)  # type: ignore[arg-type]

@@ -51,6 +51,7 @@ def test_both_runtimes_answer_alike(client: httpx.Client, name, method, path, pa
 
 def test_a_gzip_batch_over_http_answers_as_the_plain_one_in_process(client: httpx.Client) -> None:
     expected = as_the_worker_encodes("echo", "POST", "/echo", body(TUTORIAL_REQUEST), JSON)
-    response = client.post("/echo", content=gzip.compress(body(TUTORIAL_REQUEST)),
-                           headers={**JSON, "Content-Encoding": "gzip"})
+    response = client.post(
+        "/echo", content=gzip.compress(body(TUTORIAL_REQUEST)), headers={**JSON, "Content-Encoding": "gzip"}
+    )
     assert (response.status_code, response.headers["content-type"], response.content) == expected

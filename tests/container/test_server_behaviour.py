@@ -96,13 +96,25 @@ def test_json_log_lines_have_a_body_for_snowflake(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "name, value",
-    [("SERVER_PORT", "eighty"), ("SERVER_PORT", "70000"), ("WEB_CONCURRENCY", "0"), ("SERVER_ACCESS_LOG", "maybe"),
-     ("SERVER_LOG_FORMAT", "xml"), ("SERVER_GRACEFUL_TIMEOUT_SECONDS", "60")],
+    [
+        ("SERVER_PORT", "eighty"),
+        ("SERVER_PORT", "70000"),
+        ("WEB_CONCURRENCY", "0"),
+        ("SERVER_ACCESS_LOG", "maybe"),
+        ("SERVER_LOG_FORMAT", "xml"),
+        ("SERVER_GRACEFUL_TIMEOUT_SECONDS", "60"),
+    ],
 )
 def test_a_bad_setting_stops_the_server_with_a_clear_message(name: str, value: str) -> None:
     env = container_env(**{name: value})
-    done = subprocess.run([sys.executable, "-m", "container"], env=env, capture_output=True, text=True, timeout=30,
-                          cwd=Path(__file__).resolve().parents[2])
+    done = subprocess.run(
+        [sys.executable, "-m", "container"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd=Path(__file__).resolve().parents[2],
+    )
     assert done.returncode == 2
     assert name in done.stderr and "Traceback" not in done.stderr
 
@@ -113,8 +125,10 @@ def test_settings_default_to_local_use() -> None:
     assert settings.graceful_timeout_seconds < 30
 
 
-@pytest.mark.parametrize("cpu_max, cap", [("max 100000", None), ("150000 100000", 2), ("100000 100000", 1),
-                                          ("50000 100000", 1), ("garbage", None)])
+@pytest.mark.parametrize(
+    "cpu_max, cap",
+    [("max 100000", None), ("150000 100000", 2), ("100000 100000", 1), ("50000 100000", 1), ("garbage", None)],
+)
 def test_default_workers_follow_the_cgroup_cpu_limit(tmp_path: Path, cpu_max: str, cap: int | None) -> None:
     limit_file = tmp_path / "cpu.max"
     limit_file.write_text(cpu_max)

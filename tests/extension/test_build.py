@@ -30,9 +30,7 @@ NAME = "python_worker_extension_timer"
 
 def run(*args: object, cwd: Path | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
-    result = subprocess.run(
-        [str(a) for a in args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
-    )
+    result = subprocess.run([str(a) for a in args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
     assert result.returncode == 0, f"{args}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}"
     return result
 
@@ -50,7 +48,8 @@ def artifacts(tmp_path_factory) -> dict:
     root = tmp_path_factory.mktemp("build")
     source = root / "source"
     shutil.copytree(
-        PROJECT_DIR, source,
+        PROJECT_DIR,
+        source,
         ignore=shutil.ignore_patterns("build", "dist", "*.egg-info", "__pycache__", "*.pyc"),
     )
     outdir = root / "dist"
@@ -101,8 +100,11 @@ def wheel_metadata(artifacts) -> email.message.Message:
 
 def test_the_wheel_lists_python_310_to_313(artifacts):
     """The versions the suite runs on: `make test` runs the extension's tests under 3.13 too."""
-    versions = [c.rsplit(" :: ", 1)[1] for c in wheel_metadata(artifacts).get_all("Classifier")
-                if c.startswith("Programming Language :: Python :: 3.")]
+    versions = [
+        c.rsplit(" :: ", 1)[1]
+        for c in wheel_metadata(artifacts).get_all("Classifier")
+        if c.startswith("Programming Language :: Python :: 3.")
+    ]
     assert versions == ["3.10", "3.11", "3.12", "3.13"]
 
 
@@ -112,20 +114,24 @@ def test_the_only_install_requirement_is_azure_functions(artifacts):
     assert [str(r) for r in base] == ["azure-functions>=1.7.0"]
 
 
-@pytest.mark.parametrize("python, accepted, refused", [
-    ("3.10", ["1.7.0", "1.21.0", "1.26.0"], ["1.6.0"]),
-    ("3.11", ["1.7.0", "1.21.0", "1.26.0"], ["1.6.0"]),
-    ("3.12", ["1.7.0", "1.21.0", "1.26.0"], ["1.6.0"]),
-    # 3.13+: the app gets azure-functions 2.x (Azure's azure-functions-runtime worker); the extension and
-    # @timed work on it, so the package must accept it there.
-    ("3.13", ["2.0.0", "2.3.0"], ["1.6.0"]),
-    ("3.14", ["2.0.0", "2.3.0"], ["1.6.0"]),
-])
+@pytest.mark.parametrize(
+    "python, accepted, refused",
+    [
+        ("3.10", ["1.7.0", "1.21.0", "1.26.0"], ["1.6.0"]),
+        ("3.11", ["1.7.0", "1.21.0", "1.26.0"], ["1.6.0"]),
+        ("3.12", ["1.7.0", "1.21.0", "1.26.0"], ["1.6.0"]),
+        # 3.13+: the app gets azure-functions 2.x (Azure's azure-functions-runtime worker); the extension and
+        # @timed work on it, so the package must accept it there.
+        ("3.13", ["2.0.0", "2.3.0"], ["1.6.0"]),
+        ("3.14", ["2.0.0", "2.3.0"], ["1.6.0"]),
+    ],
+)
 def test_azure_functions_1_installs_below_313_and_2_from_313(artifacts, python, accepted, refused):
     environment = {"python_version": python, "python_full_version": f"{python}.0", "extra": ""}
     requires = [Requirement(r) for r in wheel_metadata(artifacts).get_all("Requires-Dist")]
-    applying = [r for r in requires if r.name == "azure-functions"
-                and (r.marker is None or r.marker.evaluate(environment))]
+    applying = [
+        r for r in requires if r.name == "azure-functions" and (r.marker is None or r.marker.evaluate(environment))
+    ]
     assert applying, f"no azure-functions requirement applies on Python {python}"
     for version in accepted:
         assert all(r.specifier.contains(version) for r in applying), (python, version)
@@ -138,8 +144,16 @@ def installed_venv(artifacts) -> Path:
     """A fresh virtual environment (no system site-packages) with the wheel installed."""
     venv = artifacts["root"] / "venv"
     run(sys.executable, "-m", "venv", venv)
-    run(venv / "bin" / "python", "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-        artifacts["wheel"], timeout=600)
+    run(
+        venv / "bin" / "python",
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        artifacts["wheel"],
+        timeout=600,
+    )
     return venv
 
 
@@ -148,7 +162,8 @@ def test_the_wheel_installs_into_a_fresh_venv_and_imports(artifacts, installed_v
     python = venv / "bin" / "python"
     # cwd outside the repository, so only the installed package is importable.
     result = run(
-        python, "-c",
+        python,
+        "-c",
         "import python_worker_extension_timer as p, azure.functions as f;"
         "from python_worker_extension_timer import TimerExtension;"
         "assert issubclass(TimerExtension, f.AppExtensionBase);"
@@ -174,11 +189,22 @@ def test_without_the_install_function_app_fails_with_a_clear_message(tmp_path):
     venv = tmp_path / "venv"
     run(sys.executable, "-m", "venv", venv)
     python = venv / "bin" / "python"
-    run(python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "azure-functions", "orjson",
-        "msgspec", timeout=600)
+    run(
+        python,
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "azure-functions",
+        "orjson",
+        "msgspec",
+        timeout=600,
+    )
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
-    done = subprocess.run([str(python), "-c", "import function_app"], cwd=REPO_ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [str(python), "-c", "import function_app"], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode != 0
     assert "python_worker_extension_timer is not installed" in done.stderr
     assert "pip install -r requirements.txt" in done.stderr

@@ -34,8 +34,14 @@ def tally(*durations_ns: int, errors: int = 0, abandoned: int = 0) -> Tally:
     return result
 
 
-def record(pid: int, *durations_ns: int, minute: int = 100, started: float = 1000.0, updated: float | None = None,
-           errors: int = 0) -> ProcessRecord:
+def record(
+    pid: int,
+    *durations_ns: int,
+    minute: int = 100,
+    started: float = 1000.0,
+    updated: float | None = None,
+    errors: int = 0,
+) -> ProcessRecord:
     function = FunctionRecord(tally(*durations_ns, errors=errors), {minute: tally(*durations_ns, errors=errors)})
     return ProcessRecord(pid, started, time.time() if updated is None else updated, 0, {"echo": function})
 
@@ -80,7 +86,8 @@ def test_the_merged_view_lists_each_process_and_states_its_coverage():
     view = MergedView([record(11, 5, started=3600.0), record(12, 5, 6, started=3700.0)], now=4000.0)
     stats = view.to_dict("TimerExtension", "x")
     assert [(p["pid"], p["count"], p["functions"]) for p in stats["processes"]] == [
-        (11, 1, {"echo": 1}), (12, 2, {"echo": 2}),
+        (11, 1, {"echo": 1}),
+        (12, 2, {"echo": 2}),
     ]
     assert stats["coverage"] == "2 worker processes, since 01:00:00 UTC"
     assert stats["since"] == "1970-01-01T01:00:00Z"
@@ -104,12 +111,15 @@ def test_stats_add_the_other_processes_to_this_one(shared_dir, timed):
     assert sorted(p["pid"] for p in stats["processes"]) == sorted([4243, os.getpid()])
 
 
-@pytest.mark.parametrize("name, content", [
-    ("TimerExtension-1-aa.json", b"not json"),
-    ("TimerExtension-2-bb.json", b'{"format": 0}'),
-    ("OtherExtension-3-cc.json", None),  # another class's file: valid, but not ours
-    ("TimerExtension-4-dd.tmp", None),  # a file being written
-])
+@pytest.mark.parametrize(
+    "name, content",
+    [
+        ("TimerExtension-1-aa.json", b"not json"),
+        ("TimerExtension-2-bb.json", b'{"format": 0}'),
+        ("OtherExtension-3-cc.json", None),  # another class's file: valid, but not ours
+        ("TimerExtension-4-dd.tmp", None),  # a file being written
+    ],
+)
 def test_files_that_are_not_this_extensions_records_are_skipped(shared_dir, name, content):
     (shared_dir / name).write_bytes(content if content is not None else record(99, 5).to_json())
     assert read_records(shared_dir, "TimerExtension") == []
@@ -132,8 +142,10 @@ def test_the_publisher_rewrites_its_file_as_the_statistics_grow(tmp_path):
         later = json.loads(publisher.path.read_bytes())
     finally:
         publisher.stop()
-    assert later["functions"]["echo"]["total"]["histogram"]["buckets"][0][1] > first["functions"]["echo"]["total"][
-        "histogram"]["buckets"][0][1]
+    assert (
+        later["functions"]["echo"]["total"]["histogram"]["buckets"][0][1]
+        > first["functions"]["echo"]["total"]["histogram"]["buckets"][0][1]
+    )
     assert list(tmp_path.iterdir()) == [publisher.path]  # nothing half-written is left beside it
 
 
@@ -175,7 +187,9 @@ THREADS, PER_THREAD = 8, 20_000
 def hammer(directory: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, ENV_VAR: str(directory)}
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.support.hammer", str(THREADS), str(PER_THREAD)], cwd=ROOT, env=env,
+        [sys.executable, "-m", "tests.support.hammer", str(THREADS), str(PER_THREAD)],
+        cwd=ROOT,
+        env=env,
         stderr=subprocess.PIPE,
     )
 

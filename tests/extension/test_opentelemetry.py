@@ -89,8 +89,9 @@ def test_abandoned_invocations_count_as_errors(reader, worker, clock, make_conte
 
 def run_python(code: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "python_worker_extension_timer"), str(ROOT)])}
-    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, env=env,
-                          cwd=ROOT, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, env=env, cwd=ROOT, timeout=60
+    )
 
 
 def test_the_global_meter_provider_set_later_receives_the_invocations():

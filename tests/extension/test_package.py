@@ -53,8 +53,12 @@ def test_the_package_is_marked_typed():
 @pytest.mark.parametrize(
     "version_info, warns",
     [
-        ((3, 10, 0), False), ((3, 11, 9), False), ((3, 12, 7), False),
-        ((3, 13, 0), True), ((3, 14, 1), True), ((4, 0), True),
+        ((3, 10, 0), False),
+        ((3, 11, 9), False),
+        ((3, 12, 7), False),
+        ((3, 13, 0), True),
+        ((3, 14, 1), True),
+        ((4, 0), True),
     ],
 )
 def test_the_unsupported_python_warning(version_info, warns):

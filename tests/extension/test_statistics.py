@@ -14,8 +14,16 @@ from python_worker_extension_timer.histogram import RELATIVE_ERROR, nearest_rank
 from python_worker_extension_timer import TimerExtension, __version__
 
 FUNCTION_KEYS = {
-    "count", "errors", "abandoned", "min_ms", "mean_ms", "max_ms",
-    "p50_ms", "p90_ms", "p99_ms", "histogram",
+    "count",
+    "errors",
+    "abandoned",
+    "min_ms",
+    "mean_ms",
+    "max_ms",
+    "p50_ms",
+    "p90_ms",
+    "p99_ms",
+    "histogram",
 }
 
 
@@ -37,9 +45,15 @@ def test_stats_has_the_documented_shape_and_is_json_ready(timed):
 def test_a_loaded_function_is_listed_with_count_zero(worker):
     worker.load("echo")
     assert TimerExtension.stats()["functions"]["echo"] == {
-        "count": 0, "errors": 0, "abandoned": 0,
-        "min_ms": None, "mean_ms": None, "max_ms": None,
-        "p50_ms": None, "p90_ms": None, "p99_ms": None,
+        "count": 0,
+        "errors": 0,
+        "abandoned": 0,
+        "min_ms": None,
+        "mean_ms": None,
+        "max_ms": None,
+        "p50_ms": None,
+        "p90_ms": None,
+        "p99_ms": None,
         "histogram": {"bounds_ms": [], "counts": []},
     }
 
@@ -83,8 +97,18 @@ def test_histogram_lists_nonempty_buckets_in_ascending_order(timed):
 
 @pytest.mark.parametrize(
     "status, is_error",
-    [(200, False), (204, False), (301, False), (404, False), (429, False), (499, False),
-     (500, True), (502, True), (503, True), (504, True)],
+    [
+        (200, False),
+        (204, False),
+        (301, False),
+        (404, False),
+        (429, False),
+        (499, False),
+        (500, True),
+        (502, True),
+        (503, True),
+        (504, True),
+    ],
 )
 def test_responses_with_status_500_and_above_count_as_errors(timed, status, is_error):
     timed(1, func.HttpResponse("x", status_code=status))

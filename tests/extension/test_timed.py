@@ -248,9 +248,14 @@ def test_the_decorator_appends_the_suffix_like_the_hooks(runtime):
     assert response.get_body().decode().startswith("sync (TimeElapsed: ")
 
 
-@pytest.mark.parametrize("mode, expected", [
-    ("hooks and decorator", "hooks and decorator"), ("decorator only", "decorator"), ("hooks only", "hooks"),
-])
+@pytest.mark.parametrize(
+    "mode, expected",
+    [
+        ("hooks and decorator", "hooks and decorator"),
+        ("decorator only", "decorator"),
+        ("hooks only", "hooks"),
+    ],
+)
 def test_stats_say_how_invocations_are_recorded(runtime, mode, expected):
     runtime(mode)
     stats = TimerExtension.stats()
@@ -263,10 +268,16 @@ def test_stats_say_when_nothing_is_recorded():
     assert "PYTHON_ENABLE_WORKER_EXTENSIONS" in stats["reason"] and "@timed" in stats["reason"]
 
 
-@pytest.mark.parametrize("version, flag, runs", [
-    ((3, 10, 13), "1", True), ((3, 12, 1), "true", True), ((3, 12, 1), "", False),
-    ((3, 13, 0), "1", False), ((3, 14, 0), "1", False),
-])
+@pytest.mark.parametrize(
+    "version, flag, runs",
+    [
+        ((3, 10, 13), "1", True),
+        ((3, 12, 1), "true", True),
+        ((3, 12, 1), "", False),
+        ((3, 13, 0), "1", False),
+        ((3, 14, 0), "1", False),
+    ],
+)
 def test_our_server_runs_hooks_as_the_worker_of_its_python_does(version, flag, runs):
     assert extensions_enabled({"PYTHON_ENABLE_WORKER_EXTENSIONS": flag}, version) is runs
 

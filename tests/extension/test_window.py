@@ -23,7 +23,9 @@ def test_a_fresh_invocation_is_in_the_window_and_since_start(timed):
 
 
 @pytest.mark.parametrize("minutes_later, in_window", [(1, True), (4, True), (WINDOW_MINUTES + 1, False), (60, False)])
-def test_an_invocation_leaves_the_window_once_older_than_it_and_stays_since_start(timed, clock, minutes_later, in_window):
+def test_an_invocation_leaves_the_window_once_older_than_it_and_stays_since_start(
+    timed, clock, minutes_later, in_window
+):
     timed(2)
     clock.advance(seconds=60 * minutes_later)
     assert window_count() == (1 if in_window else 0)

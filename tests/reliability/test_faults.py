@@ -60,7 +60,9 @@ def make_app() -> func.FunctionApp:
 class Served:
     """The running server, its timer extension class, the hooks it saw (if recorded), and the timer's clock."""
 
-    def __init__(self, server: ThreadedServer, timer: Any, hooks: list[tuple[str, str, str]], clock: ManualClock | None):
+    def __init__(
+        self, server: ThreadedServer, timer: Any, hooks: list[tuple[str, str, str]], clock: ManualClock | None
+    ):
         self.server = server
         self.timer = timer
         self.hooks = hooks
@@ -285,8 +287,16 @@ def many_failures(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ManyFail
                 took = time.monotonic() - started
             finally:
                 gateway_log.removeHandler(counting)
-            yield ManyFailures(Served(server, timer, [], None), statuses, counting.count, threads_before,
-                               threads_after, rss_before, rss_after, took)
+            yield ManyFailures(
+                Served(server, timer, [], None),
+                statuses,
+                counting.count,
+                threads_before,
+                threads_after,
+                rss_before,
+                rss_after,
+                took,
+            )
 
 
 def test_10000_failures_all_answer_500(many_failures: ManyFailures) -> None:

@@ -43,8 +43,9 @@ async def run_load(base_url: str, connections: int, seconds: float) -> LoadRepor
             while loop.time() < deadline:
                 planned = next(plans)
                 try:
-                    response = await client.request(planned.method, planned.path, headers=planned.headers,
-                                                    content=planned.body)
+                    response = await client.request(
+                        planned.method, planned.path, headers=planned.headers, content=planned.body
+                    )
                 except httpx.TransportError as error:
                     report.failed(planned, error)
                     continue

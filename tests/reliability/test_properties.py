@@ -43,7 +43,9 @@ PROPERTY = settings(
 
 INT64 = st.integers(-(2**63), 2**63 - 1)
 FINITE_FLOATS = st.floats(allow_nan=False, allow_infinity=False)
-JSON_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-(2**63), 2**64 - 1), FINITE_FLOATS, st.text(max_size=20))
+JSON_SCALARS = st.one_of(
+    st.none(), st.booleans(), st.integers(-(2**63), 2**64 - 1), FINITE_FLOATS, st.text(max_size=20)
+)
 JSON_VALUES = st.recursive(
     JSON_SCALARS,
     lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=6), inner, max_size=4)),
@@ -58,7 +60,9 @@ VALID_BATCHES = st.builds(
 )
 # Rows of every shape: right ones, and anything JSON can hold where a row should be.
 ANY_ROWS = st.lists(st.one_of(st.tuples(INT64, ROW_VALUES).map(list), JSON_VALUES), max_size=8)
-NEAR_BATCHES = st.one_of(st.builds(lambda rows: {"data": rows}, ANY_ROWS), st.builds(lambda v: {"data": v}, JSON_VALUES))
+NEAR_BATCHES = st.one_of(
+    st.builds(lambda rows: {"data": rows}, ANY_ROWS), st.builds(lambda v: {"data": v}, JSON_VALUES)
+)
 DOCUMENTS = st.one_of(VALID_BATCHES, NEAR_BATCHES, JSON_VALUES)
 CHARACTERS = st.one_of(st.sampled_from(["I", "Bob"]), st.text(min_size=1, max_size=12))
 
@@ -66,7 +70,7 @@ HOSTILE_SAMPLES = [
     b"",
     b" ",
     b"null",
-    b"\xef\xbb\xbf{\"data\": []}",  # UTF-8 byte-order mark
+    b'\xef\xbb\xbf{"data": []}',  # UTF-8 byte-order mark
     b"[" * 100_000,
     b"[" * 5_000 + b"]" * 5_000,
     b'{"data": [[0, ' + b"[" * 2_000 + b"]" * 2_000 + b"]]}",
@@ -199,13 +203,17 @@ OTHER_CONTENT_TYPES = [
     "application/jsonx",
     "text/<script>alert(1)</script>",
 ]
-CONTENT_TYPES = st.one_of(st.sampled_from(JSON_CONTENT_TYPES), st.sampled_from(OTHER_CONTENT_TYPES), st.text(max_size=40))
+CONTENT_TYPES = st.one_of(
+    st.sampled_from(JSON_CONTENT_TYPES), st.sampled_from(OTHER_CONTENT_TYPES), st.text(max_size=40)
+)
 CONTENT_ENCODINGS = st.one_of(
     st.none(), st.sampled_from(["gzip", "identity", "br", "deflate", "x-gzip", ""]), st.text(max_size=20)
 )
 
 
-def http_request(path: str, body: bytes, content_type: str | None, content_encoding: str | None = None) -> func.HttpRequest:
+def http_request(
+    path: str, body: bytes, content_type: str | None, content_encoding: str | None = None
+) -> func.HttpRequest:
     headers = {}
     if content_type is not None:
         headers["Content-Type"] = content_type
@@ -247,22 +255,34 @@ FORM_TEXT = st.text(
     alphabet=st.sampled_from(list("<>\"'&/=;% a+\u00e9\u4e16\U0001f389")) | st.characters(codec="utf-8"), max_size=40
 )
 FORM_BODIES = st.one_of(
-    st.builds(lambda typed, extra: urlencode({"input": typed, **extra}).encode(), FORM_TEXT,
-              st.dictionaries(st.text(max_size=5), st.text(max_size=5), max_size=3)),
+    st.builds(
+        lambda typed, extra: urlencode({"input": typed, **extra}).encode(),
+        FORM_TEXT,
+        st.dictionaries(st.text(max_size=5), st.text(max_size=5), max_size=3),
+    ),
     st.binary(max_size=300),
     st.text(max_size=100).map(lambda text: text.encode("utf-8")),
     st.builds(lambda n: ("&".join(f"f{i}=x" for i in range(n)) + "&input=x").encode(), st.integers(40, 80)),
 )
 FORM_CONTENT_TYPES = st.one_of(
-    st.sampled_from([None, "application/x-www-form-urlencoded", "application/x-www-form-urlencoded; charset=utf-8",
-                     "text/plain", "multipart/form-data; boundary=x"]),
+    st.sampled_from(
+        [
+            None,
+            "application/x-www-form-urlencoded",
+            "application/x-www-form-urlencoded; charset=utf-8",
+            "text/plain",
+            "multipart/form-data; boundary=x",
+        ]
+    ),
     st.text(max_size=30),
 )
 
 
 @PROPERTY
 @given(body=FORM_BODIES, content_type=FORM_CONTENT_TYPES)
-def test_the_ui_function_answers_any_form_with_an_escaped_page_or_a_4xx_page(body: bytes, content_type: str | None) -> None:
+def test_the_ui_function_answers_any_form_with_an_escaped_page_or_a_4xx_page(
+    body: bytes, content_type: str | None
+) -> None:
     response = handlers.ui(http_request("/ui", body, content_type))
     page = response.get_body().decode("utf-8")
     assert response.mimetype == "text/html"
@@ -303,7 +323,7 @@ def gzip_bodies(draw: st.DrawFn) -> tuple[str, bytes, bytes]:
         body = stream[: draw(st.integers(0, len(stream) - 1))]
     elif kind == "corrupted":
         at = draw(st.integers(0, len(stream) - 1))
-        body = stream[:at] + bytes([stream[at] ^ draw(st.integers(1, 255))]) + stream[at + 1:]
+        body = stream[:at] + bytes([stream[at] ^ draw(st.integers(1, 255))]) + stream[at + 1 :]
     elif kind == "trailing-bytes":
         body = stream + draw(st.binary(min_size=1, max_size=20))
     elif kind == "zlib":
@@ -317,8 +337,13 @@ def gzip_bodies(draw: st.DrawFn) -> tuple[str, bytes, bytes]:
 
 
 def asgi_scope(content_encoding: bytes) -> dict[str, Any]:
-    return http_scope(headers=[(b"host", b"127.0.0.1:8080"), (b"content-type", b"application/json"),
-                               (b"content-encoding", content_encoding)])
+    return http_scope(
+        headers=[
+            (b"host", b"127.0.0.1:8080"),
+            (b"content-type", b"application/json"),
+            (b"content-encoding", content_encoding),
+        ]
+    )
 
 
 GZIP_NAMES = st.sampled_from([b"gzip", b"GZIP", b"x-gzip", b" gzip "])
@@ -326,7 +351,9 @@ GZIP_NAMES = st.sampled_from([b"gzip", b"GZIP", b"x-gzip", b" gzip "])
 
 @PROPERTY
 @given(case=gzip_bodies(), limit=LIMITS, encoding=GZIP_NAMES)
-def test_any_gzip_body_converts_or_raises_a_4xx_http_error(case: tuple[str, bytes, bytes], limit: int, encoding: bytes) -> None:
+def test_any_gzip_body_converts_or_raises_a_4xx_http_error(
+    case: tuple[str, bytes, bytes], limit: int, encoding: bytes
+) -> None:
     kind, data, body = case
     try:
         request = RequestConverter(limit).convert(asgi_scope(encoding), body, {})

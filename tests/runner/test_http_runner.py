@@ -66,8 +66,12 @@ def test_a_gzip_encoded_batch_is_inflated(client: httpx.Client) -> None:
         pytest.param(b'{"data": []}', "br", 415, id="unsupported-encoding"),
     ],
 )
-def test_a_bad_content_encoding_is_a_client_error(client: httpx.Client, content: bytes, encoding: str, status: int) -> None:
-    response = client.post("/echo", content=content, headers={"Content-Type": "application/json", "Content-Encoding": encoding})
+def test_a_bad_content_encoding_is_a_client_error(
+    client: httpx.Client, content: bytes, encoding: str, status: int
+) -> None:
+    response = client.post(
+        "/echo", content=content, headers={"Content-Type": "application/json", "Content-Encoding": encoding}
+    )
     assert response.status_code == status
     assert response.json()["error"]
 
@@ -78,8 +82,9 @@ def test_an_unknown_path_is_404_json(client: httpx.Client) -> None:
     assert "/nothing-here" in response.json()["error"]
 
 
-@pytest.mark.parametrize("method, path, allow", [("GET", "/echo", "POST"), ("DELETE", "/ui", "GET, POST"),
-                                                 ("POST", "/healthcheck", "GET")])
+@pytest.mark.parametrize(
+    "method, path, allow", [("GET", "/echo", "POST"), ("DELETE", "/ui", "GET, POST"), ("POST", "/healthcheck", "GET")]
+)
 def test_a_wrong_method_is_405_with_allow(client: httpx.Client, method: str, path: str, allow: str) -> None:
     response = client.request(method, path)
     assert response.status_code == 405
@@ -123,7 +128,9 @@ def small_limit_server(tmp_path_factory: pytest.TempPathFactory):
 @pytest.mark.parametrize("size", [1001, 50_000])
 def test_a_body_over_the_server_limit_is_413(small_limit_server: ServerProcess, size: int) -> None:
     payload = json.dumps({"data": [[0, "x" * size]]})
-    response = httpx.post(f"{small_limit_server.base_url}/echo", content=payload, headers={"Content-Type": "application/json"})
+    response = httpx.post(
+        f"{small_limit_server.base_url}/echo", content=payload, headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 413
     assert "1,000 bytes" in response.json()["error"]
 
@@ -131,8 +138,11 @@ def test_a_body_over_the_server_limit_is_413(small_limit_server: ServerProcess, 
 def test_a_gzip_bomb_over_the_limit_is_413(small_limit_server: ServerProcess) -> None:
     bomb = gzip.compress(b'{"data": [[0, "' + b"x" * 100_000 + b'"]]}')
     assert len(bomb) < 1000
-    response = httpx.post(f"{small_limit_server.base_url}/echo", content=bomb,
-                          headers={"Content-Type": "application/json", "Content-Encoding": "gzip"})
+    response = httpx.post(
+        f"{small_limit_server.base_url}/echo",
+        content=bomb,
+        headers={"Content-Type": "application/json", "Content-Encoding": "gzip"},
+    )
     assert response.status_code == 413
 
 

@@ -26,7 +26,10 @@ SETTLE_SECONDS = 1.0
 
 def two_process_server(tmp_path: Path) -> ServerProcess:
     return start_container(
-        tmp_path, WEB_CONCURRENCY="2", PYTHON_ENABLE_WORKER_EXTENSIONS="1", SERVER_ACCESS_LOG="0",
+        tmp_path,
+        WEB_CONCURRENCY="2",
+        PYTHON_ENABLE_WORKER_EXTENSIONS="1",
+        SERVER_ACCESS_LOG="0",
         TMPDIR=str(tmp_path),
     )
 
@@ -119,8 +122,23 @@ def test_metric_buckets_are_cumulative_over_the_opentelemetry_boundaries(loaded_
         for (name, labels), value in samples.items()
         if name == "faas_invoke_duration_seconds_bucket" and dict(labels)["function"] == "echo"
     )
-    assert [le for le, _ in buckets] == [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10,
-                                         float("inf")]
+    assert [le for le, _ in buckets] == [
+        0.005,
+        0.01,
+        0.025,
+        0.05,
+        0.075,
+        0.1,
+        0.25,
+        0.5,
+        0.75,
+        1,
+        2.5,
+        5,
+        7.5,
+        10,
+        float("inf"),
+    ]
     values = [value for _, value in buckets]
     assert values == sorted(values)
 
@@ -159,8 +177,13 @@ def test_the_shared_directory_is_removed_when_the_server_stops(tmp_path: Path) -
 
 
 def test_with_merging_off_each_process_answers_for_itself(tmp_path: Path) -> None:
-    server = start_container(tmp_path, WEB_CONCURRENCY="2", PYTHON_ENABLE_WORKER_EXTENSIONS="1",
-                             SERVER_ACCESS_LOG="0", SERVER_MERGE_LATENCY="0")
+    server = start_container(
+        tmp_path,
+        WEB_CONCURRENCY="2",
+        PYTHON_ENABLE_WORKER_EXTENSIONS="1",
+        SERVER_ACCESS_LOG="0",
+        SERVER_MERGE_LATENCY="0",
+    )
     try:
         assert len(latency(server.base_url)["processes"]) == 1
     finally:

@@ -80,9 +80,14 @@ def send_echoes(base_url: str, n: int) -> None:
 def test_both_processes_deliver_their_counts_before_and_at_shutdown(tmp_path: Path, collector) -> None:
     receiver, port = collector
     server = start_container(
-        tmp_path, WEB_CONCURRENCY="2", PYTHON_ENABLE_WORKER_EXTENSIONS="1", SERVER_ACCESS_LOG="0",
-        SERVER_OTLP_METRICS="1", OTEL_EXPORTER_OTLP_METRICS_ENDPOINT=f"http://127.0.0.1:{port}",
-        OTEL_METRIC_EXPORT_INTERVAL="500", OTEL_SERVICE_NAME="echo-test",
+        tmp_path,
+        WEB_CONCURRENCY="2",
+        PYTHON_ENABLE_WORKER_EXTENSIONS="1",
+        SERVER_ACCESS_LOG="0",
+        SERVER_OTLP_METRICS="1",
+        OTEL_EXPORTER_OTLP_METRICS_ENDPOINT=f"http://127.0.0.1:{port}",
+        OTEL_METRIC_EXPORT_INTERVAL="500",
+        OTEL_SERVICE_NAME="echo-test",
     )
     try:
         send_echoes(server.base_url, 60)
@@ -100,9 +105,12 @@ def test_both_processes_deliver_their_counts_before_and_at_shutdown(tmp_path: Pa
 
 def test_without_the_setting_no_sdk_is_configured(tmp_path: Path, collector) -> None:
     receiver, port = collector
-    server = start_container(tmp_path, PYTHON_ENABLE_WORKER_EXTENSIONS="1",
-                             OTEL_EXPORTER_OTLP_METRICS_ENDPOINT=f"http://127.0.0.1:{port}",
-                             OTEL_METRIC_EXPORT_INTERVAL="200")
+    server = start_container(
+        tmp_path,
+        PYTHON_ENABLE_WORKER_EXTENSIONS="1",
+        OTEL_EXPORTER_OTLP_METRICS_ENDPOINT=f"http://127.0.0.1:{port}",
+        OTEL_METRIC_EXPORT_INTERVAL="200",
+    )
     try:
         send_echoes(server.base_url, 5)
         time.sleep(1)

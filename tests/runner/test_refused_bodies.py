@@ -30,15 +30,23 @@ def default_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerP
 @pytest.fixture(scope="module")
 def tight_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """A 1 MiB limit (so 4 MiB thrown away at most), a 2 s body timeout, one request at a time."""
-    server = start_container(tmp_path_factory.mktemp("tight"), SERVER_MAX_BODY_BYTES=str(MIB),
-                             SERVER_BODY_TIMEOUT_SECONDS="2", SERVER_MAX_IN_FLIGHT="1")
+    server = start_container(
+        tmp_path_factory.mktemp("tight"),
+        SERVER_MAX_BODY_BYTES=str(MIB),
+        SERVER_BODY_TIMEOUT_SECONDS="2",
+        SERVER_MAX_IN_FLIGHT="1",
+    )
     yield server
     server.stop()
 
 
 def test_urllib_sending_40_mb_reads_the_413_and_its_json(default_server: ServerProcess) -> None:
-    request = urllib.request.Request(f"{default_server.base_url}/echo", data=b"x" * FORTY_MB,
-                                     headers={"Content-Type": "application/json"}, method="POST")
+    request = urllib.request.Request(
+        f"{default_server.base_url}/echo",
+        data=b"x" * FORTY_MB,
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(request, timeout=60)
     assert refused.value.code == 413
@@ -46,8 +54,12 @@ def test_urllib_sending_40_mb_reads_the_413_and_its_json(default_server: ServerP
 
 
 def test_requests_sending_40_mb_reads_the_413_and_its_json(default_server: ServerProcess) -> None:
-    response = requests.post(f"{default_server.base_url}/echo", data=b"x" * FORTY_MB,
-                             headers={"Content-Type": "application/json"}, timeout=60)
+    response = requests.post(
+        f"{default_server.base_url}/echo",
+        data=b"x" * FORTY_MB,
+        headers={"Content-Type": "application/json"},
+        timeout=60,
+    )
     assert response.status_code == 413
     assert "over the limit" in response.json()["error"]
 
@@ -108,8 +120,7 @@ def endless(size: int):
 
 
 def test_an_endless_sender_is_answered_and_cut_off_at_four_times_the_limit(tight_server: ServerProcess) -> None:
-    head = (b"POST /echo HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
-            b"Transfer-Encoding: chunked\r\n\r\n")
+    head = b"POST /echo HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
     started = time.monotonic()
     answer, sent = send_raw(tight_server.port, head, endless(64 * 1024))
     assert answer.startswith(b"HTTP/1.1 413 ")
@@ -119,8 +130,9 @@ def test_an_endless_sender_is_answered_and_cut_off_at_four_times_the_limit(tight
 
 
 def test_a_slow_sender_is_answered_and_cut_off_at_the_body_timeout(tight_server: ServerProcess) -> None:
-    head = (b"POST /echo HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
-            b"Content-Length: %d\r\n\r\n" % (2 * MIB))
+    head = b"POST /echo HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % (
+        2 * MIB
+    )
     first = [b"x" * (MIB + 1)]  # over the limit at once, then a trickle
 
     def trickle():
@@ -137,22 +149,24 @@ def test_a_slow_sender_is_answered_and_cut_off_at_the_body_timeout(tight_server:
 
 
 def test_a_client_that_expects_100_continue_is_answered_before_it_sends(tight_server: ServerProcess) -> None:
-    head = (b"POST /echo HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
-            b"Expect: 100-continue\r\nContent-Length: %d\r\n\r\n" % (3 * MIB))
+    head = (
+        b"POST /echo HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+        b"Expect: 100-continue\r\nContent-Length: %d\r\n\r\n" % (3 * MIB)
+    )
     answer, sent = send_raw(tight_server.port, head, iter([]))
     assert answer.startswith(b"HTTP/1.1 413 ") and sent == 0
 
 
 def test_a_busy_server_answers_429_to_a_client_that_sends_its_body_first(tight_server: ServerProcess) -> None:
     url = f"{tight_server.base_url}/echo"
-    slow_head = (b"POST /echo HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
-                 b"Content-Length: 100\r\n\r\n")
+    slow_head = b"POST /echo HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"
     with ThreadPoolExecutor(1) as pool:
         # Holds the only slot: its body never ends (it gets 408 after 2 s).
         holder = pool.submit(send_raw, tight_server.port, slow_head, iter([b"{"]), 0.0, 6)
         time.sleep(0.3)
-        response = requests.post(url, data=b"x" * (512 * 1024), headers={"Content-Type": "application/json"},
-                                 timeout=30)
+        response = requests.post(
+            url, data=b"x" * (512 * 1024), headers={"Content-Type": "application/json"}, timeout=30
+        )
         holder.result()
     assert response.status_code == 429
     assert response.headers["retry-after"] == "1"

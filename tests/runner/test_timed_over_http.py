@@ -41,7 +41,9 @@ def make_app() -> func.FunctionApp:
 
 
 @pytest.fixture(params=["1", "0"], ids=["extensions on", "extensions off"])
-def server(request, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clean_extensions: None) -> Iterator[ThreadedServer]:
+def server(
+    request, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clean_extensions: None
+) -> Iterator[ThreadedServer]:
     monkeypatch.setenv("PYTHON_ENABLE_WORKER_EXTENSIONS", request.param)
     ExtensionMeta._register_application_extension(TimerExtension)  # registered alone, with a fresh state
     (tmp_path / "host.json").write_text('{"version": "2.0", "extensions": {"http": {"routePrefix": ""}}}')

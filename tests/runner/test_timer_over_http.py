@@ -24,7 +24,9 @@ SERVER_TIMING = re.compile(r"^func;dur=\d+\.\d{3}$")
         ("GET", "/ui/latency", {}),
     ],
 )
-def test_every_function_response_carries_server_timing(client: httpx.Client, method: str, path: str, kwargs: dict) -> None:
+def test_every_function_response_carries_server_timing(
+    client: httpx.Client, method: str, path: str, kwargs: dict
+) -> None:
     response = client.request(method, path, **kwargs)
     assert SERVER_TIMING.match(response.headers["server-timing"]), response.headers
 
@@ -52,7 +54,7 @@ def test_the_latency_page_shows_counts_and_a_histogram_per_function(client: http
     client.post("/echo", json=TUTORIAL_REQUEST)
     page = client.get("/ui/latency").text
     echo_count = client.get("/latency").json()["functions"]["echo"]["count"]
-    section = page[page.index('data-function="echo"'):]
+    section = page[page.index('data-function="echo"') :]
     assert f'<td data-stat="count">{echo_count:,}</td>' in section
     assert '<svg class="histogram" role="img" aria-label="Latency histogram of echo"' in section
     assert "<script" not in page

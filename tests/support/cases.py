@@ -22,8 +22,11 @@ GOOD_BATCHES = [
     pytest.param(body({"data": [[3, "b"], [1, "a"]]}), {"data": [[3, "I said b"], [1, "I said a"]]}, id="order-kept"),
     pytest.param(body({"data": [[0, "héllo 世界 🎉"]]}), {"data": [[0, "I said héllo 世界 🎉"]]}, id="unicode"),
     pytest.param(body({"data": [[0, ""]]}), {"data": [[0, "I said "]]}, id="empty-string"),
-    pytest.param(body({"data": [[0, 42], [1, 1.5], [2, True]]}),
-                 {"data": [[0, "I said 42"], [1, "I said 1.5"], [2, "I said true"]]}, id="scalars-as-json-text"),
+    pytest.param(
+        body({"data": [[0, 42], [1, 1.5], [2, True]]}),
+        {"data": [[0, "I said 42"], [1, "I said 1.5"], [2, "I said true"]]},
+        id="scalars-as-json-text",
+    ),
     pytest.param(body({"data": [[-1, "x"]]}), {"data": [[-1, "I said x"]]}, id="negative-row-number"),
     pytest.param(body({"data": [[0, "x"]], "other": 1}), {"data": [[0, "I said x"]]}, id="extra-keys-ignored"),
     pytest.param(body({"data": [[0, "<b>&</b>"]]}), {"data": [[0, "I said <b>&</b>"]]}, id="markup-untouched"),
@@ -48,8 +51,11 @@ BAD_BATCHES = [
     pytest.param(body({"data": [[0.5, "a"]]}), "row number must be an integer", id="row-number-float"),
     pytest.param(body({"data": [[True, "a"]]}), "row number must be an integer", id="row-number-bool"),
     pytest.param(body({"data": [[None, "a"]]}), "row number must be an integer", id="row-number-null"),
-    pytest.param(body({"data": [[0, "a"], [1, {"k": 1}]]}), "data[1] (row 1): the value must be a string or null",
-                 id="value-object"),
+    pytest.param(
+        body({"data": [[0, "a"], [1, {"k": 1}]]}),
+        "data[1] (row 1): the value must be a string or null",
+        id="value-object",
+    ),
     pytest.param(body({"data": [[0, ["a"]]]}), "the value must be a string or null", id="value-list"),
     pytest.param(b'{"data": [[99999999999999999999999, "a"]]}', "row number must be an integer", id="huge-row-number"),
 ]

@@ -126,7 +126,7 @@ def _value_problem(value: Any, answered: Any, prefix: str) -> str | None:
         return None if answered is None else f"null answered {_short(answered)}"
     if not isinstance(answered, str) or not answered.startswith(prefix):
         return f"{_short(value)} answered {_short(answered)}"
-    text = answered[len(prefix):]
+    text = answered[len(prefix) :]
     if isinstance(value, str):
         return None if text == value else f"{_short(value)} answered {_short(answered)}"
     if isinstance(value, bool):
@@ -138,8 +138,10 @@ def _value_problem(value: Any, answered: Any, prefix: str) -> str | None:
             echoed = json.loads(text)
         except ValueError:
             return f"{value!r} answered {_short(answered)}, not a JSON number"
-        same = isinstance(echoed, (int, float)) and not isinstance(echoed, bool) and (
-            float(echoed) == value and math.copysign(1, float(echoed)) == math.copysign(1, value)
+        same = (
+            isinstance(echoed, (int, float))
+            and not isinstance(echoed, bool)
+            and (float(echoed) == value and math.copysign(1, float(echoed)) == math.copysign(1, value))
         )
         return None if same else f"{value!r} answered {_short(answered)}"
     return f"unexpected value type {type(value).__name__}"

@@ -25,8 +25,14 @@ def user_function(name: str):
     return registered(name).get_user_function()
 
 
-def call(name: str, method: str, path: str, body: bytes = b"", headers: Mapping[str, str] | None = None,
-         params: Mapping[str, str] | None = None) -> func.HttpResponse:
+def call(
+    name: str,
+    method: str,
+    path: str,
+    body: bytes = b"",
+    headers: Mapping[str, str] | None = None,
+    params: Mapping[str, str] | None = None,
+) -> func.HttpResponse:
     request = func.HttpRequest(
         method=method, url=f"http://localhost{path}", headers=dict(headers or {}), params=dict(params or {}), body=body
     )

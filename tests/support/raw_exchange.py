@@ -54,8 +54,10 @@ def http_request(
 
 def chunked(body: bytes, chunk_size: int = 65_536) -> bytes:
     """`body` in Transfer-Encoding: chunked framing."""
-    parts = [f"{len(body[i:i + chunk_size]):x}".encode() + b"\r\n" + body[i:i + chunk_size] + b"\r\n"
-             for i in range(0, len(body), chunk_size)]
+    parts = [
+        f"{len(body[i : i + chunk_size]):x}".encode() + b"\r\n" + body[i : i + chunk_size] + b"\r\n"
+        for i in range(0, len(body), chunk_size)
+    ]
     return b"".join(parts) + b"0\r\n\r\n"
 
 
@@ -72,7 +74,9 @@ def exchange(port: int, payload: bytes, timeout: float = 10.0, method: str = "PO
         try:
             status, headers, body = read_response(sock, method)
         except (http.client.HTTPException, OSError) as error:
-            return RawAnswer(None, note=" ".join(filter(None, [sent_note, f"no answer: {type(error).__name__}: {error}"])))
+            return RawAnswer(
+                None, note=" ".join(filter(None, [sent_note, f"no answer: {type(error).__name__}: {error}"]))
+            )
         return RawAnswer(status, headers, body, sent_note)
     finally:
         sock.close()

@@ -61,7 +61,11 @@ class ServerProcess:
         self.log_path = log_path
         log = open(log_path, "wb")
         self.process = subprocess.Popen(
-            list(self.command), cwd=self.cwd, env=dict(self.env), stdout=log, stderr=subprocess.STDOUT,
+            list(self.command),
+            cwd=self.cwd,
+            env=dict(self.env),
+            stdout=log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         log.close()
@@ -100,7 +104,9 @@ def container_env(**overrides: str) -> dict[str, str]:
 
 def start_container(tmp_path: Path, command: Sequence[str] | None = None, **env: str) -> ServerProcess:
     port = free_port()
-    server = ServerProcess(command or [sys.executable, "-m", "container"], container_env(SERVER_PORT=str(port), **env), port)
+    server = ServerProcess(
+        command or [sys.executable, "-m", "container"], container_env(SERVER_PORT=str(port), **env), port
+    )
     return server.start(tmp_path / f"server-{port}.log")
 
 
@@ -109,7 +115,9 @@ class ThreadedServer:
 
     def __init__(self, app: Any) -> None:
         self.port = free_port()
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, lifespan="on", log_level="warning", access_log=False)
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=self.port, lifespan="on", log_level="warning", access_log=False
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 

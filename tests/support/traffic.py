@@ -107,8 +107,9 @@ def _good_batch(rng: random.Random, tag: str) -> PlannedRequest:
             rows.append([number, value])
             answer.append([number, f"{CHARACTER} said {value}"])
     body = json.dumps({"data": rows}, ensure_ascii=rng.random() < 0.5).encode()
-    return PlannedRequest("good-batch", "POST", "/echo", {"Content-Type": "application/json"}, body, 200,
-                          {"data": answer})
+    return PlannedRequest(
+        "good-batch", "POST", "/echo", {"Content-Type": "application/json"}, body, 200, {"data": answer}
+    )
 
 
 def _bad_json(rng: random.Random, tag: str) -> PlannedRequest:
@@ -126,8 +127,9 @@ def _invalid_batch(rng: random.Random, tag: str) -> PlannedRequest:
 def _ui_post(rng: random.Random, tag: str) -> PlannedRequest:
     typed = f"{tag} <script>alert('{tag}')</script> & \"{rng.choice(_SPICE[:-1])}\""
     body = urlencode({"input": typed}).encode()
-    return PlannedRequest("ui-post", "POST", "/ui", {"Content-Type": "application/x-www-form-urlencoded"}, body, 200,
-                          typed)
+    return PlannedRequest(
+        "ui-post", "POST", "/ui", {"Content-Type": "application/x-www-form-urlencoded"}, body, 200, typed
+    )
 
 
 def _make(kind: str, rng: random.Random, tag: str) -> PlannedRequest:
@@ -183,4 +185,6 @@ class LoadReport:
     def failed(self, planned: PlannedRequest, error: BaseException) -> None:
         self.unanswered += 1
         if len(self.connection_errors) < 50:
-            self.connection_errors.append(f"{planned.kind} {planned.method} {planned.path}: {type(error).__name__}: {error}")
+            self.connection_errors.append(
+                f"{planned.kind} {planned.method} {planned.path}: {type(error).__name__}: {error}"
+            )
