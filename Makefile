@@ -1,4 +1,4 @@
-# `make run` serves the app on 127.0.0.1:8080; `make test` runs the test suite, then the extension's and
+# `make run` serves the app on 127.0.0.1:8080; `make test` runs `make lint`, the test suite, then the extension's and
 # the app's tests again under Python 3.13 (`make test-py313`). Each creates (or refreshes) the virtual
 # environment it needs first.
 PYTHON ?= python3
@@ -20,12 +20,18 @@ PYTHON313 := $(shell for p in $$(ls -d "$$(pyenv root 2>/dev/null)"/versions/3.1
                        "$$p" -c "$(IS_PY313)" >/dev/null 2>&1 && { echo "$$p"; break; }; done)
 endif
 
-.PHONY: run test test-py313 bench clean
+.PHONY: run test test-py313 lint bench clean
 
 run: $(VENV)/.run-installed
 	PYTHON_ENABLE_WORKER_EXTENSIONS=$${PYTHON_ENABLE_WORKER_EXTENSIONS:-1} WEB_CONCURRENCY=$${WEB_CONCURRENCY:-1} $(BIN)/python -m container
 
-test: $(VENV)/.test-installed
+# Lint, format and types (configuration in pyproject.toml); `make test` fails on any finding before testing.
+lint: $(VENV)/.test-installed
+	$(BIN)/python -m ruff check .
+	$(BIN)/python -m ruff format --check .
+	$(BIN)/python -m mypy
+
+test: lint
 	$(BIN)/python -m pytest
 	@$(MAKE) --no-print-directory test-py313
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.harness import SHIPPED, PYTHON, RunningServer, ServerKind, batch_body, children, table, wrk  # noqa: E402
+from benchmarks.harness import PYTHON, SHIPPED, RunningServer, ServerKind, batch_body, children, table, wrk  # noqa: E402
 
 OURS = [PYTHON, "-m", "container"]
 ONE_PROCESS = {"WEB_CONCURRENCY": "1", "SERVER_ACCESS_LOG": "0"}

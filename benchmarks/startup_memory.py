@@ -42,7 +42,7 @@ def import_ms(module: str, path: str, runs: int = 5) -> float:
             check=True,
             env={"PYTHONPATH": str(ROOT / path)},
         )
-        line = [l for l in done.stderr.splitlines() if re.search(rf"\|\s+{re.escape(module)}$", l)][-1]
+        line = [row for row in done.stderr.splitlines() if re.search(rf"\|\s+{re.escape(module)}$", row)][-1]
         times.append(int(line.split("|")[1]) / 1000)
     return statistics.median(times)
 

@@ -47,9 +47,8 @@ sys.path.insert(1, str(Path(__file__).resolve().parents[1]))
 import azure.functions as func  # noqa: E402
 from azure.functions import AppExtensionBase  # noqa: E402
 
-from python_worker_extension_timer import TimerExtension, __version__  # noqa: E402
-
 from container.invocation import InvocationContext  # noqa: E402
+from python_worker_extension_timer import TimerExtension, __version__  # noqa: E402
 
 LOG_FORMAT = "%(asctime)s [%(levelname)s] %(name)s: %(message)s"
 
@@ -163,7 +162,7 @@ def run_once(hooks: Hooks, contexts: list[InvocationContext]) -> float:
     setup()
     responses = [func.HttpResponse("Bob said hello!", status_code=200) for _ in contexts]
     args: dict[str, object] = {"req": None}
-    pairs = list(zip(contexts, responses))
+    pairs = list(zip(contexts, responses, strict=True))
     gc.collect()
     gc.disable()
     try:

@@ -19,11 +19,12 @@ answered and cut off.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from time import perf_counter
-from typing import Any, Awaitable, Callable
+from typing import Any
 
-from .errors import HeadersTooLarge, HttpError, PayloadTooLarge, RequestTimeout, TooManyRequests
 from .access_log import AccessLog
+from .errors import HeadersTooLarge, HttpError, PayloadTooLarge, RequestTimeout, TooManyRequests
 from .gateway import INVOCATION_ID_KEY, Gateway
 from .responses import Reply
 

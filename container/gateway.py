@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from typing import Any, Mapping
+from typing import Any
 
 from .errors import HttpError
 from .invocation import Invoker

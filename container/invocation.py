@@ -21,8 +21,9 @@ import os
 import random
 import sys
 import threading
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import azure.functions as func
 from azure.functions import ExtensionMeta
@@ -44,7 +45,10 @@ worker_logger = logging.getLogger(SYSTEM_LOG_PREFIX)
 FIRST_PYTHON_WITHOUT_HOOKS = (3, 13)
 
 
-def worker_runs_hooks(version_info: tuple[int, ...] = tuple(sys.version_info)) -> bool:
+_THIS_PYTHON: tuple[int, int] = (sys.version_info.major, sys.version_info.minor)
+
+
+def worker_runs_hooks(version_info: tuple[int, ...] = _THIS_PYTHON) -> bool:
     """Whether Azure's worker for this Python runs worker extensions at all."""
     return tuple(version_info[:2]) < FIRST_PYTHON_WITHOUT_HOOKS
 
@@ -59,7 +63,7 @@ def describe_hooks(
     enabled: bool, environ: Mapping[str, str] = os.environ, version_info: tuple[int, ...] | None = None
 ) -> str:
     """The start-up log line that says whether extension hooks run, and why."""
-    version = tuple(sys.version_info if version_info is None else version_info)
+    version = _THIS_PYTHON if version_info is None else version_info
     python = f"Python {version[0]}.{version[1]}"
     if enabled:
         return f"worker extension hooks: on ({ENABLE_FLAG} is set, {python}, as Azure's worker)"
@@ -82,7 +86,7 @@ class _NoTrace(func._abc.TraceContext):
 class _FirstTry(func._abc.RetryContext):
     retry_count = 0
     max_retry_count = 0
-    exception = None
+    exception = None  # type: ignore[assignment]  # the stub says RpcException; a first try has none
 
 
 class InvocationContext(func.Context):

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import zlib
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import parse_qsl
 
 import azure.functions as func
 
 from .errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
-
 
 MAX_GZIP_MEMBERS = 64  # real clients send one; many tiny members would make inflating slow
 

@@ -11,11 +11,13 @@ import inspect
 import json
 import re
 import weakref
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 import azure.functions as func
+from azure.functions.decorators.http import HttpTrigger
 
 from .errors import MethodNotAllowed, NotFound
 
@@ -91,7 +93,7 @@ class RouteTable:
                 entry.routes[method] = route
 
     @classmethod
-    def from_function_app(cls, app: func.FunctionApp, prefix: str = DEFAULT_ROUTE_PREFIX) -> "RouteTable":
+    def from_function_app(cls, app: func.FunctionApp, prefix: str = DEFAULT_ROUTE_PREFIX) -> RouteTable:
         return cls((r for f in indexed_functions(app) if (r := route_of(f)) is not None), prefix)
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]]:
@@ -114,7 +116,7 @@ class RouteTable:
         return route, params
 
 
-_INDEXED: "weakref.WeakKeyDictionary[func.FunctionApp, list[func.Function]]" = weakref.WeakKeyDictionary()
+_INDEXED: weakref.WeakKeyDictionary[func.FunctionApp, list[func.Function]] = weakref.WeakKeyDictionary()
 
 
 def indexed_functions(app: func.FunctionApp) -> list[func.Function]:
@@ -128,7 +130,7 @@ def indexed_functions(app: func.FunctionApp) -> list[func.Function]:
 def route_of(function: func.Function) -> Route | None:
     """The Route of an HTTP-triggered function, or None for other triggers."""
     trigger = function.get_trigger()
-    if trigger is None or trigger.get_binding_name() != "httpTrigger":
+    if not isinstance(trigger, HttpTrigger):
         return None
     user_function = function.get_user_function()
     methods = tuple(_method_name(m) for m in (trigger.methods or ())) or ALL_METHODS

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
-
 
 #: Where the timer extension (python_worker_extension_timer.multiprocess.ENV_VAR) looks for the
 #: directory the worker processes share their statistics through.
@@ -37,7 +36,7 @@ class ServerSettings:
     log_format: str = "plain"
 
     @classmethod
-    def from_environ(cls, environ: Mapping[str, str] = os.environ) -> "ServerSettings":
+    def from_environ(cls, environ: Mapping[str, str] = os.environ) -> ServerSettings:
         return cls(
             host=environ.get("SERVER_HOST") or cls.host,
             port=_integer(environ, "SERVER_PORT", cls.port, low=0, high=65535),

@@ -15,9 +15,9 @@ import os
 import signal
 import socket
 import threading
+from collections.abc import Callable
 from multiprocessing.process import BaseProcess
 from types import FrameType
-from typing import Callable
 
 import uvicorn
 from uvicorn._subprocess import get_subprocess

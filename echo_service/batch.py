@@ -8,7 +8,7 @@ name the first bad row in the error.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Union
+from typing import Annotated, Any
 
 import msgspec
 import orjson
@@ -18,7 +18,7 @@ from .errors import InvalidBatch
 ROW_ARITY = 2  # [row number, the one SQL argument of my_echo_udf]
 
 RowNumber = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]
-Scalar = Union[str, None, bool, int, float]
+Scalar = str | None | bool | int | float
 Row = tuple[int, Scalar]
 
 
@@ -60,7 +60,9 @@ def answer_batch(body: bytes, character: str) -> bytes:
     prefix = f"{character} said "
     try:  # strings and nulls (SQL NULL): what Snowflake sends for a VARCHAR argument
         answer: list[tuple[int, str | None]] = [
-            (number, None if value is None else prefix + value) for number, value in rows
+            # A number or boolean raises TypeError here, and the general path below takes over.
+            (number, None if value is None else prefix + value)  # type: ignore[operator]
+            for number, value in rows
         ]
     except TypeError:  # a number or boolean somewhere: the general path
         answer = _echo_checked(rows, prefix)

@@ -6,7 +6,8 @@ Both runtimes call these very functions: the Azure Functions worker through
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 from urllib.parse import parse_qs
 
 import azure.functions as func
@@ -99,7 +100,7 @@ def _typed_input(req: func.HttpRequest) -> str:
 
 
 def _media_type(req: func.HttpRequest) -> str:
-    return req.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    return str(req.headers.get("content-type", "")).split(";", 1)[0].strip().lower()
 
 
 def _bounded_body(req: func.HttpRequest) -> bytes:

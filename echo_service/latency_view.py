@@ -73,7 +73,7 @@ def rebin(
     edges = [low * math.exp(step * i) for i in range(bins + 1)]
     edges[0], edges[-1] = low, high
     bars = [0] * bins
-    for bound, count in zip(bounds_ms, counts):
+    for bound, count in zip(bounds_ms, counts, strict=True):
         middle = bound / _HALF_BUCKET  # the middle of the bucket ending at `bound`, on the log scale
         index = int(math.log(middle / low) / step) if middle > low else 0
         bars[min(bins - 1, max(0, index))] += count
@@ -221,7 +221,8 @@ def processes_section(processes: Sequence[Mapping[str, Any]]) -> str:
         f'<tr data-pid="{escape(str(p.get("pid", "")))}"><td>{escape(str(p.get("pid", "")))}</td>'
         f'<td data-stat="count">{p.get("count", 0):,}</td><td data-stat="errors">{p.get("errors", 0):,}</td>'
         f"<td>{'running' if p.get('alive', True) else 'exited'}</td>"
-        f'<td><time datetime="{escape(str(p.get("since", "")))}">{escape(_clock_time(str(p.get("since", ""))))}</time></td></tr>'
+        f'<td><time datetime="{escape(str(p.get("since", "")))}">'
+        f"{escape(_clock_time(str(p.get('since', ''))))}</time></td></tr>"
         for p in processes
     )
     return (

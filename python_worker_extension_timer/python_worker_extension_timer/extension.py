@@ -10,8 +10,8 @@ import os
 import threading
 import time
 import weakref
-from collections.abc import Mapping
-from typing import Any, Callable, ClassVar, TypeVar
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar, TypeVar
 
 from azure.functions import AppExtensionBase, Context, HttpResponse
 
@@ -27,8 +27,6 @@ from .reporting import (
     is_text_response,
     set_server_timing,
 )
-from .snapshot import MergedView, ProcessRecord
-from .tally import Tally
 from .settings import (
     DEFAULT_LOG_LEVEL,
     DEFAULT_LOGGER_NAME,
@@ -38,6 +36,8 @@ from .settings import (
     Settings,
     make_settings,
 )
+from .snapshot import MergedView, ProcessRecord
+from .tally import Tally
 
 __all__ = ["TimerExtension", "timed"]
 
@@ -620,11 +620,11 @@ class TimerExtension(AppExtensionBase):
             active = state.active
             duration = end - entry[0]
             name = entry[1]
-            is_http = isinstance(func_ret, HttpResponse)
+            response = func_ret if isinstance(func_ret, HttpResponse) else None
             error = False
-            if is_http:
+            if response is not None:
                 try:
-                    error = func_ret.status_code >= 500  # type: ignore[union-attr]
+                    error = response.status_code >= 500
                 except Exception as exc:
                     cls._problem("status_code", exc)
             stats = state.functions.get(name)
@@ -633,24 +633,24 @@ class TimerExtension(AppExtensionBase):
             stats.record(duration, error, end)
             sink = state.sink
             if sink is not None:
-                sink.record(name, duration, "http" if is_http else "other")
+                sink.record(name, duration, "other" if response is None else "http")
             level = active.level
             if level is not None and active.logger.isEnabledFor(level):
                 active.logger.log(level, LOG_FORMAT, name, invocation_id, duration / NS_PER_MS)
         except Exception as exc:
             cls._problem("post_invocation_app_level", exc)
             return
-        if is_http:
+        if response is not None:
             if active.append:
                 try:
-                    if is_text_response(func_ret):  # type: ignore[arg-type]
-                        append_time_elapsed(func_ret, duration / NS_PER_SECOND)  # type: ignore[arg-type]
+                    if is_text_response(response):
+                        append_time_elapsed(response, duration / NS_PER_SECOND)
                 except Exception as exc:
                     cls._problem("append_to_http_response", exc)
             if active.server_timing:
                 try:
                     set_server_timing(
-                        func_ret.headers,  # type: ignore[union-attr]
+                        response.headers,
                         cls.server_timing_metric,
                         duration / NS_PER_MS,
                     )

@@ -224,4 +224,7 @@ class FunctionStats:
 
     def __repr__(self) -> str:
         total = self.read().total
-        return f"FunctionStats(name={self.name!r}, count={total.count}, errors={total.errors}, abandoned={total.abandoned})"
+        return (
+            f"FunctionStats(name={self.name!r}, count={total.count}, errors={total.errors}, "
+            f"abandoned={total.abandoned})"
+        )

@@ -49,7 +49,7 @@ _SUFFIX = ".json"
 logger = logging.getLogger("python_worker_extension_timer")
 
 
-def shared_directory(environ: "os._Environ[str] | dict[str, str] | None" = None) -> Path | None:
+def shared_directory(environ: os._Environ[str] | dict[str, str] | None = None) -> Path | None:
     """The directory named by :data:`ENV_VAR`, or ``None`` when the variable is unset or empty."""
     value = (os.environ if environ is None else environ).get(ENV_VAR, "").strip()
     return Path(value) if value else None

@@ -76,7 +76,7 @@ def metric_families(view: MergedView, triggers: Triggers = "other") -> list[Metr
         labels = [name, trigger_of(name)]
         buckets: list[tuple[str, float]] = [
             (repr(seconds), float(total.hist.count_at_or_below(bound_ns)))
-            for seconds, bound_ns in zip(OTEL_BOUNDARIES_SECONDS, OTEL_BOUNDARIES_NS)
+            for seconds, bound_ns in zip(OTEL_BOUNDARIES_SECONDS, OTEL_BOUNDARIES_NS, strict=True)
         ]
         buckets.append(("+Inf", float(total.count)))
         duration.add_metric(labels, buckets, sum_value=total.sum_ns / NS_PER_SECOND)

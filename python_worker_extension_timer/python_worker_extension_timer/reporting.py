@@ -33,7 +33,7 @@ SERVER_TIMING = "Server-Timing"
 
 def server_timing_entry(metric: str, duration_ms: float) -> str:
     """One Server-Timing metric, e.g. ``func;dur=12.345``."""
-    return "%s;dur=%.3f" % (metric, duration_ms)  # %-formatting: the cheapest way on the per-invocation path
+    return "%s;dur=%.3f" % (metric, duration_ms)  # noqa: UP031 - %-formatting: the cheapest way on the per-invocation path
 
 
 def split_server_timing(value: str) -> list[str]:
@@ -147,9 +147,7 @@ def is_text_response(response: HttpResponse) -> bool:
     if not isinstance(mimetype, str) or not _is_text_type(mimetype):
         return False
     content_type = response.headers.get("Content-Type")
-    if content_type is not None and not _is_text_type(str(content_type)):
-        return False
-    return True
+    return content_type is None or _is_text_type(str(content_type))
 
 
 def time_elapsed_suffix(seconds: float) -> str:

@@ -97,7 +97,7 @@ class Tally:
             "mean_ms": _ms(self.sum_ns / count) if count else None,
             "max_ms": _ms(hist.max_ns),
         }
-        for (key, _), value in zip(PERCENTILES, hist.quantiles(_QUANTILES)):
+        for (key, _), value in zip(PERCENTILES, hist.quantiles(_QUANTILES), strict=True):
             result[key] = _ms(value)
         buckets = hist.nonempty_buckets()
         result["histogram"] = {

@@ -337,9 +337,8 @@ def two_process_server(tmp_path: Path) -> Iterator[ServerProcess]:
 def send_echoes(base_url: str, n: int) -> None:
     """n POST /echo, 8 at a time, each on a connection of its own, so both processes accept some."""
     fresh_connections = httpx.Limits(max_keepalive_connections=0)  # no connection is reused
-    with httpx.Client(base_url=base_url, limits=fresh_connections, timeout=30) as client:
-        with ThreadPoolExecutor(8) as pool:
-            answers = list(pool.map(lambda _: client.post("/echo", json=TUTORIAL_REQUEST).json(), range(n)))
+    with httpx.Client(base_url=base_url, limits=fresh_connections, timeout=30) as client, ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda _: client.post("/echo", json=TUTORIAL_REQUEST).json(), range(n)))
     assert answers == [TUTORIAL_ANSWER] * n
 
 

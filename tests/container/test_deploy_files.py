@@ -15,8 +15,9 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -27,7 +28,7 @@ import function_app
 from container.errors import MethodNotAllowed, NotFound
 from container.routing import RouteTable, route_of, route_prefix_from_host_json
 from container.settings import ServerSettings
-from tests.support.dockerfile import DockerIgnore, Dockerfile, parse_dockerfile, parse_dockerignore
+from tests.support.dockerfile import Dockerfile, DockerIgnore, parse_dockerfile, parse_dockerignore
 from tests.support.servers import ServerProcess, container_env, free_port
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,7 +9,7 @@ container's server. Status, content type and body must be identical.
 from __future__ import annotations
 
 import gzip
-from typing import Mapping
+from collections.abc import Mapping
 
 import httpx
 import pytest

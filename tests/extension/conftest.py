@@ -22,11 +22,10 @@ if str(PROJECT_DIR) not in sys.path:
     sys.path.insert(0, str(PROJECT_DIR))
 
 from azure.functions.extension import ExtensionMeta  # noqa: E402
-from python_worker_extension_timer.clock import ManualClock  # noqa: E402
 
 from container.invocation import InvocationContext  # noqa: E402
-
 from python_worker_extension_timer import TimerExtension  # noqa: E402
+from python_worker_extension_timer.clock import ManualClock  # noqa: E402
 
 LOGGER_NAME = "python_worker_extension_timer"
 

@@ -6,10 +6,10 @@ import logging
 import time
 
 import pytest
-from python_worker_extension_timer.clock import ManualClock
-from python_worker_extension_timer.settings import Settings
 
 from python_worker_extension_timer import TimerExtension
+from python_worker_extension_timer.clock import ManualClock
+from python_worker_extension_timer.settings import Settings
 
 
 def test_defaults_without_configure():

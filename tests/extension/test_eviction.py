@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import azure.functions as func
 import pytest
-from python_worker_extension_timer.in_flight import InFlight
 
 from python_worker_extension_timer import TimerExtension
+from python_worker_extension_timer.in_flight import InFlight
 
 
 def raising():

@@ -8,19 +8,19 @@ import math
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from python_worker_extension_timer import histogram as histogram_module
 from python_worker_extension_timer.histogram import (
     BUCKET_COUNT,
-    OTEL_BOUNDARIES_NS,
     HIGHEST_NS,
     LOWEST_NS,
+    OTEL_BOUNDARIES_NS,
     RATIO,
     RELATIVE_ERROR,
     Histogram,
     bucket_index,
     nearest_rank,
 )
-
-from python_worker_extension_timer import histogram as histogram_module
 
 IN_RANGE = st.one_of(
     st.integers(min_value=LOWEST_NS, max_value=int(HIGHEST_NS) - 1),
@@ -47,7 +47,7 @@ def filled(values):
 
 def test_the_documented_error_is_half_the_growth_ratio():
     assert RATIO == 1.02
-    assert RELATIVE_ERROR == pytest.approx(0.01)
+    assert pytest.approx(0.01) == RELATIVE_ERROR
 
 
 @settings(max_examples=300, deadline=None)
@@ -104,13 +104,13 @@ def test_every_bucket_edge_falls_into_the_bucket_it_opens():
 def test_consecutive_edges_grow_by_at_most_the_ratio():
     edges = histogram_module._EDGES
     assert edges[0] == LOWEST_NS
-    assert all(b / a <= RATIO * (1 + 1e-12) for a, b in zip(edges, edges[1:]))
+    assert all(b / a <= RATIO * (1 + 1e-12) for a, b in zip(edges, edges[1:], strict=False))
     assert HIGHEST_NS >= 1e13  # covers durations of at least 2 h 46 min
 
 
 def test_only_the_buckets_holding_an_opentelemetry_boundary_are_split():
     edges = histogram_module._EDGES
-    off_grid = [b for a, b in zip(edges, edges[1:]) if not math.isclose(b / a, RATIO, rel_tol=1e-12)]
+    off_grid = [b for a, b in zip(edges, edges[1:], strict=False) if not math.isclose(b / a, RATIO, rel_tol=1e-12)]
     # each split leaves two narrower buckets, neither growing by the ratio
     assert len(off_grid) == 2 * len(OTEL_BOUNDARIES_NS)
 

@@ -10,6 +10,9 @@ import time
 from pathlib import Path
 
 import pytest
+
+from container.settings import STATISTICS_DIR_VARIABLE
+from python_worker_extension_timer import TimerExtension
 from python_worker_extension_timer.function_stats import FunctionRecord
 from python_worker_extension_timer.multiprocess import (
     ENV_VAR,
@@ -19,9 +22,6 @@ from python_worker_extension_timer.multiprocess import (
 )
 from python_worker_extension_timer.snapshot import MergedView, ProcessRecord
 from python_worker_extension_timer.tally import Tally
-
-from container.settings import STATISTICS_DIR_VARIABLE
-from python_worker_extension_timer import TimerExtension
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -164,6 +164,8 @@ def test_without_the_variable_nothing_is_written(tmp_path, monkeypatch, timed):
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+# Python 3.12+ warns that forking a threaded process may deadlock the child; this child only reads and exits.
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
 def test_a_forked_child_reports_only_what_it_recorded_itself(timed):
     timed(1)
     timed(1)

@@ -12,10 +12,10 @@ import azure.functions as func
 import pytest
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
-from python_worker_extension_timer.histogram import OTEL_BOUNDARIES_SECONDS
-from python_worker_extension_timer.otel import OpenTelemetrySink
 
 from python_worker_extension_timer import TimerExtension
+from python_worker_extension_timer.histogram import OTEL_BOUNDARIES_SECONDS
+from python_worker_extension_timer.otel import OpenTelemetrySink
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
-from python_worker_extension_timer.histogram import OTEL_BOUNDARIES_SECONDS
-from python_worker_extension_timer.prometheus import CONTENT_TYPE, TimerCollector, exposition
 
 from python_worker_extension_timer import TimerExtension
+from python_worker_extension_timer.histogram import OTEL_BOUNDARIES_SECONDS
+from python_worker_extension_timer.prometheus import CONTENT_TYPE, TimerCollector, exposition
 
 
 def samples(triggers="http") -> dict[tuple[str, frozenset], float]:

@@ -7,9 +7,9 @@ import logging
 
 import azure.functions as func
 import pytest
-from python_worker_extension_timer.clock import ManualClock
 
 from python_worker_extension_timer import TimerExtension
+from python_worker_extension_timer.clock import ManualClock
 
 
 class BrokenStatus(func.HttpResponse):

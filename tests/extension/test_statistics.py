@@ -8,10 +8,10 @@ import math
 
 import azure.functions as func
 import pytest
-from python_worker_extension_timer.function_stats import PENDING_LIMIT, FunctionStats
-from python_worker_extension_timer.histogram import RELATIVE_ERROR, nearest_rank
 
 from python_worker_extension_timer import TimerExtension, __version__
+from python_worker_extension_timer.function_stats import PENDING_LIMIT, FunctionStats
+from python_worker_extension_timer.histogram import RELATIVE_ERROR, nearest_rank
 
 FUNCTION_KEYS = {
     "count",
@@ -91,7 +91,7 @@ def test_histogram_lists_nonempty_buckets_in_ascending_order(timed):
     assert histogram["counts"] == [3, 1, 2]
     bounds = histogram["bounds_ms"]
     assert bounds == sorted(bounds)
-    for upper, value in zip(bounds, (1, 10, 100)):
+    for upper, value in zip(bounds, (1, 10, 100), strict=True):
         assert value < upper <= value * 1.02 + 1e-9
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import sys
 import threading
@@ -180,10 +181,8 @@ def claims_on_the_pool_thread(rt: Runtime) -> Any:
 def test_no_claim_is_left_on_a_reused_thread(runtime, name):
     rt = runtime("hooks and decorator", max_threads=1)
     for _ in range(3):
-        try:
+        with contextlib.suppress(ValueError):
             rt.run(name)
-        except ValueError:
-            pass
     assert claims_on_the_pool_thread(rt) is None
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from python_worker_extension_timer.clock import NS_PER_MINUTE, ManualClock, Timebase
-from python_worker_extension_timer.function_stats import WINDOW_MINUTES, FunctionStats
 
 from python_worker_extension_timer import TimerExtension
+from python_worker_extension_timer.clock import NS_PER_MINUTE, ManualClock, Timebase
+from python_worker_extension_timer.function_stats import WINDOW_MINUTES, FunctionStats
 
 
 def window_count(name: str = "echo") -> int:

@@ -25,11 +25,11 @@ from typing import Any
 import azure.functions as func
 import httpx
 import pytest
-from python_worker_extension_timer.clock import ManualClock
 
 from container.loader import build_app
 from container.settings import ServerSettings
 from python_worker_extension_timer import TimerExtension
+from python_worker_extension_timer.clock import ManualClock
 from tests.support.extensions import isolated_extensions
 from tests.support.leaks import leaks_in
 from tests.support.servers import ThreadedServer

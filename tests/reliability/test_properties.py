@@ -317,7 +317,7 @@ def gzip_bodies(draw: st.DrawFn) -> tuple[str, bytes, bytes]:
         body = stream
     elif kind == "members":  # the same data cut into several gzip members
         cuts = sorted(draw(st.lists(st.integers(0, len(data)), min_size=1, max_size=3)))
-        pieces = [data[a:b] for a, b in zip([0, *cuts], [*cuts, len(data)])]
+        pieces = [data[a:b] for a, b in zip([0, *cuts], [*cuts, len(data)], strict=True)]
         body = b"".join(gzip.compress(piece, mtime=0) for piece in pieces)
     elif kind == "truncated":
         body = stream[: draw(st.integers(0, len(stream) - 1))]

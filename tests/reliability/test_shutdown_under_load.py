@@ -121,7 +121,7 @@ def shutdown(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
         signalled_at = time.monotonic()
         server.signal(signal.SIGTERM)
         in_flight = []
-        for sock, answer in zip(sockets, expected):
+        for sock, answer in zip(sockets, expected, strict=True):
             try:
                 status, _, body = read_response(sock)
             except (OSError, http.client.HTTPException) as error:

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import azure.functions as func
-from azure.functions import ExtensionMeta
 import httpx
 import pytest
+from azure.functions import ExtensionMeta
 
 from container.loader import build_app
 from container.settings import ServerSettings

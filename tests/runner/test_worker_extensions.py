@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import azure.functions as func
 import httpx

@@ -109,7 +109,7 @@ def answer_problem(rows: list[list[Any]], answer: Any, character: str) -> str | 
     if len(got) != len(rows):
         return f"{len(got)} rows answered for {len(rows)}"
     prefix = f"{character} said "
-    for position, (row, answered) in enumerate(zip(rows, got)):
+    for position, (row, answered) in enumerate(zip(rows, got, strict=True)):
         if not isinstance(answered, list) or len(answered) != 2:
             return f"row {position}: not a [row_number, value] pair: {_short(answered)}"
         number, value = row

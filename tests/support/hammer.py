@@ -17,8 +17,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "python_worker_exte
 import azure.functions as func  # noqa: E402
 from azure.functions.extension import ExtensionMeta  # noqa: E402
 
-from python_worker_extension_timer import TimerExtension  # noqa: E402
 from container.invocation import InvocationContext  # noqa: E402
+from python_worker_extension_timer import TimerExtension  # noqa: E402
 
 
 def main(threads: int, per_thread: int) -> None:

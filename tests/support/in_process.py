@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from typing import Mapping
-
-from azure.functions.decorators.function_app import FunctionBuilder
+from collections.abc import Mapping
 
 import azure.functions as func
+from azure.functions.decorators.function_app import FunctionBuilder
 
 import function_app
 

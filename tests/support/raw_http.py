@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import http.client
 import socket
-from typing import Mapping
+from collections.abc import Mapping
 
 
 def open_connection(port: int, timeout: float = 30.0) -> socket.socket:

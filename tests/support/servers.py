@@ -9,9 +9,10 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import httpx
 import uvicorn
@@ -57,9 +58,9 @@ class ServerProcess:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, log_path: Path, ready_timeout: float = 15.0) -> "ServerProcess":
+    def start(self, log_path: Path, ready_timeout: float = 15.0) -> ServerProcess:
         self.log_path = log_path
-        log = open(log_path, "wb")
+        log = open(log_path, "wb")  # noqa: SIM115 - handed to the server process, closed below
         self.process = subprocess.Popen(
             list(self.command),
             cwd=self.cwd,
@@ -73,7 +74,7 @@ class ServerProcess:
             self.ready_after = wait_until_ready(self.base_url, ready_timeout, self.process)
         except Exception:
             self.stop()
-            raise RuntimeError(f"server did not start:\n{self.output()}")
+            raise RuntimeError(f"server did not start:\n{self.output()}") from None
         return self
 
     def output(self) -> str:
@@ -125,7 +126,7 @@ class ThreadedServer:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def __enter__(self) -> "ThreadedServer":
+    def __enter__(self) -> ThreadedServer:
         self.thread.start()
         deadline = time.monotonic() + 10
         while not self.server.started:
