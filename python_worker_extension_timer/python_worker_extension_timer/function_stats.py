@@ -20,6 +20,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from .clock import Timebase, default_clock
+from .histogram import bucket_index
 from .tally import PERCENTILES, Tally
 
 __all__ = ["FunctionStats", "FunctionRecord", "PERCENTILES", "PENDING_LIMIT", "WINDOW_MINUTES"]
@@ -197,8 +198,9 @@ class FunctionStats:
         take = pending.popleft
         durations = [take() for _ in range(len(pending))]
         total_ns = sum(durations)
+        indexes = list(map(bucket_index, durations))  # once for both tallies
         for tally in (self._total, self._current()):
-            tally.hist.add_many(durations)
+            tally.hist.add_many(durations, indexes)
             tally.sum_ns += total_ns
 
     # --- convenience for tests and repr ---------------------------------

@@ -181,12 +181,16 @@ class Histogram:
         """Record one duration in nanoseconds (negative values count as 0)."""
         self.add_many((value_ns,))
 
-    def add_many(self, values_ns: Sequence[int]) -> None:
-        """Record several durations in nanoseconds at once (negative values count as 0)."""
+    def add_many(self, values_ns: Sequence[int], indexes: Sequence[int] | None = None) -> None:
+        """Record several durations in nanoseconds at once (negative values count as 0).
+
+        ``indexes``, their :func:`bucket_index` values, saves computing them
+        again when the same durations go into several histograms.
+        """
         if not values_ns:
             return
         counts = self._counts
-        for i in map(bucket_index, values_ns):
+        for i in map(bucket_index, values_ns) if indexes is None else indexes:
             counts[i] += 1
         self.total += len(values_ns)
         low = max(0, min(values_ns))

@@ -179,3 +179,11 @@ def test_adding_no_values_changes_nothing():
     histogram = filled([5_000])
     histogram.add_many([])
     assert state_of(histogram) == state_of(filled([5_000]))
+
+
+@given(st.lists(IN_RANGE, max_size=60))
+def test_adding_with_precomputed_bucket_indexes_is_the_same(values):
+    given_indexes = Histogram()
+    given_indexes.add_many(values, [bucket_index(v) for v in values])
+    assert given_indexes.bucket_counts() == filled(values).bucket_counts()
+    assert state_of(given_indexes) == state_of(filled(values))
