@@ -6,7 +6,6 @@ what precedes its `{` and lists its top-level `key: value` entries.
 
 from __future__ import annotations
 
-import fnmatch
 import json
 import re
 from functools import cache
@@ -356,50 +355,6 @@ def test_every_local_module_exists(path: str) -> None:
 
 
 # --- the upload and the host ------------------------------------------------------------------
-
-
-def matches(pattern: str, path: str) -> bool:
-    """gitignore's rule: a pattern with a slash is anchored to the root, one without matches a name at any depth."""
-    if "/" in pattern:
-        anchored = pattern.lstrip("/")
-        return fnmatch.fnmatch(path, anchored) or path.startswith(anchored + "/")
-    return any(fnmatch.fnmatch(segment, pattern) for segment in path.split("/"))
-
-
-def ignored_by_funcignore(path: str) -> bool:
-    patterns = [line.strip().rstrip("/") for line in (ROOT / ".funcignore").read_text().splitlines()]
-    return any(matches(pattern, path) for pattern in patterns if pattern and not pattern.startswith("#"))
-
-
-@pytest.mark.parametrize(
-    "path",
-    [
-        "tests/app/test_azure_infra.py",
-        "benchmarks/run_all.py",
-        "container/server.py",
-        "infra/main.bicep",
-        "infra/app/api.bicep",
-        "azure.yaml",
-        ".azure/dev/.env",
-    ],
-)
-def test_funcignore_keeps_out_of_the_upload(path: str) -> None:
-    assert ignored_by_funcignore(path)
-
-
-@pytest.mark.parametrize(
-    "path",
-    [
-        "function_app.py",
-        "host.json",
-        "requirements.txt",
-        "echo_service/settings.py",
-        "python_worker_extension_timer/pyproject.toml",
-        "python_worker_extension_timer/python_worker_extension_timer/__init__.py",
-    ],
-)
-def test_funcignore_uploads_what_the_remote_build_installs(path: str) -> None:
-    assert not ignored_by_funcignore(path)
 
 
 def test_the_host_exports_telemetry_with_opentelemetry() -> None:

@@ -80,10 +80,17 @@ def test_every_requirement_line_parses(path: str) -> None:
             requirement.marker.evaluate()
 
 
+def matches(pattern: str, path: str) -> bool:
+    """gitignore's rule: a pattern with a slash is anchored to the root, one without matches a name at any depth."""
+    if "/" in pattern:
+        anchored = pattern.lstrip("/")
+        return fnmatch.fnmatch(path, anchored) or path.startswith(anchored + "/")
+    return any(fnmatch.fnmatch(segment, pattern) for segment in path.split("/"))
+
+
 def ignored_by_funcignore(path: str) -> bool:
-    patterns = [p.strip() for p in (ROOT / ".funcignore").read_text().splitlines() if p.strip()]
-    first = path.split("/", 1)[0]
-    return any(fnmatch.fnmatch(path, p) or fnmatch.fnmatch(first, p) for p in patterns)
+    patterns = [line.strip().rstrip("/") for line in (ROOT / ".funcignore").read_text().splitlines()]
+    return any(matches(pattern, path) for pattern in patterns if pattern and not pattern.startswith("#"))
 
 
 @pytest.mark.parametrize(
@@ -95,6 +102,11 @@ def ignored_by_funcignore(path: str) -> bool:
         ".venv/bin/python",
         "local.settings.json",
         "Makefile",
+        "tests/app/test_azure_infra.py",
+        "infra/main.bicep",
+        "infra/app/api.bicep",
+        "azure.yaml",
+        ".azure/dev/.env",
     ],
 )
 def test_funcignore_keeps_out_of_the_deployment(path: str) -> None:
@@ -109,6 +121,7 @@ def test_funcignore_keeps_out_of_the_deployment(path: str) -> None:
         "requirements.txt",
         "echo_service/handlers.py",
         "python_worker_extension_timer/pyproject.toml",
+        "python_worker_extension_timer/python_worker_extension_timer/__init__.py",
     ],
 )
 def test_funcignore_deploys(path: str) -> None:
