@@ -13,7 +13,6 @@ from echo_service import handlers
 
 try:
     from python_worker_extension_timer import TimerExtension, timed
-    from python_worker_extension_timer.prometheus import exposition
 except ImportError as error:  # e.g. the project folder of the same name shadows a missing install
     raise ImportError(
         "python_worker_extension_timer is not installed; run `pip install -r requirements.txt`, "
@@ -68,4 +67,11 @@ async def latency_page(req: func.HttpRequest) -> func.HttpResponse:
 @app.route(route="metrics", methods=["GET"], auth_level=STATISTICS_AUTH)
 @timed
 async def metrics(req: func.HttpRequest) -> func.HttpResponse:
-    return handlers.metrics(req, lambda: exposition(TimerExtension, triggers="http"))
+    return handlers.metrics(req, _prometheus_text)
+
+
+def _prometheus_text() -> tuple[bytes, str]:
+    # Imported at the first scrape, not at start-up: prometheus_client takes a tenth of a second to import.
+    from python_worker_extension_timer.prometheus import exposition
+
+    return exposition(TimerExtension, triggers="http")
