@@ -40,24 +40,26 @@ class ServerKind:
 SHIPPED = {"SERVER_LOG_FORMAT": "json", "PYTHON_ENABLE_WORKER_EXTENSIONS": "1"}
 
 
+#: The bare ASGI echo on uvicorn, our ceiling (no access log, warnings only).
+BARE_CEILING = [
+    PYTHON,
+    "-m",
+    "uvicorn",
+    "benchmarks.servers.bare_asgi:app",
+    "--host",
+    "127.0.0.1",
+    "--no-access-log",
+    "--log-level",
+    "warning",
+]
+
+
 def server_kinds(workers: int, with_quiet: bool = False) -> list[ServerKind]:
     """The tutorial-style baseline, ours as shipped, and the bare ceiling (the last two with `workers` processes).
 
     With `with_quiet`, ours without its access log stands beside ours as shipped.
     """
-    uvicorn = [
-        PYTHON,
-        "-m",
-        "uvicorn",
-        "benchmarks.servers.bare_asgi:app",
-        "--host",
-        "127.0.0.1",
-        "--no-access-log",
-        "--log-level",
-        "warning",
-        "--workers",
-        str(workers),
-    ]
+    uvicorn = [*BARE_CEILING, "--workers", str(workers)]
     ours = [PYTHON, "-m", "container"]
     kinds = [
         ServerKind("tutorial-style (Flask dev server)", [PYTHON, "benchmarks/servers/tutorial_flask.py"], {}),

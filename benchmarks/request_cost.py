@@ -19,27 +19,23 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.harness import PYTHON, SHIPPED, RunningServer, ServerKind, batch_body, children, table, wrk  # noqa: E402
+from benchmarks.harness import (
+    BARE_CEILING,
+    PYTHON,
+    SHIPPED,
+    RunningServer,
+    ServerKind,
+    batch_body,
+    children,
+    table,
+    wrk,
+)  # noqa: E402
 
 OURS = [PYTHON, "-m", "container"]
 ONE_PROCESS = {"WEB_CONCURRENCY": "1", "SERVER_ACCESS_LOG": "0"}
 KINDS = [
     ServerKind("tutorial-style (Flask dev server)", [PYTHON, "benchmarks/servers/tutorial_flask.py"], {}),
-    ServerKind(
-        "bare ASGI ceiling (uvicorn + orjson)",
-        [
-            PYTHON,
-            "-m",
-            "uvicorn",
-            "benchmarks.servers.bare_asgi:app",
-            "--host",
-            "127.0.0.1",
-            "--no-access-log",
-            "--log-level",
-            "warning",
-        ],
-        {},
-    ),
+    ServerKind("bare ASGI ceiling (uvicorn + orjson)", BARE_CEILING, {}),
     ServerKind("ours, hooks off (@timed times)", OURS, {**ONE_PROCESS, "PYTHON_ENABLE_WORKER_EXTENSIONS": "0"}),
     ServerKind(
         "ours, timer on, no Server-Timing header",
