@@ -116,6 +116,8 @@ class ThreadedServer:
 
     def __init__(self, app: Any) -> None:
         self.port = free_port()
+        if getattr(app, "access_log", None) is not None:
+            app.access_log = None  # in the test process its lines would land in pytest's output
         config = uvicorn.Config(
             app, host="127.0.0.1", port=self.port, lifespan="on", log_level="warning", access_log=False
         )
