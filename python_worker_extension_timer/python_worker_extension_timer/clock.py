@@ -53,10 +53,6 @@ class Timebase:
         self.clock = clock
         self.offset_ns = wall_ns() - clock()
 
-    def now_minute(self) -> int:
-        """The wall-clock minute now, as the clock sees it."""
-        return self.minute_of(self.clock())
-
     def wall_ns(self, clock_ns: int) -> int:
         """Nanoseconds since the epoch at the clock reading ``clock_ns``."""
         return clock_ns + self.offset_ns

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -19,7 +18,7 @@ from typing import Any
 from .function_stats import WINDOW_MINUTES, FunctionRecord
 from .tally import Tally
 
-__all__ = ["ProcessRecord", "MergedView", "FORMAT_VERSION", "iso_time", "merge"]
+__all__ = ["ProcessRecord", "MergedView", "FORMAT_VERSION", "iso_time"]
 
 #: Bumped when the JSON form changes; records of another format are skipped.
 FORMAT_VERSION = 1
@@ -210,8 +209,3 @@ class MergedView:
                 for p in self.processes
             ],
         }
-
-
-def merge(processes: Iterable[ProcessRecord], now: float | None = None) -> MergedView:
-    """A :class:`MergedView` of ``processes``, read at ``now`` (default: the current time)."""
-    return MergedView(list(processes), time.time() if now is None else now)
