@@ -2,31 +2,18 @@
 
 from __future__ import annotations
 
-import contextvars
 import functools
-import inspect
 import logging
-import os
-import threading
-import time
-import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
 
-from azure.functions import AppExtensionBase, Context, HttpResponse
+from azure.functions import AppExtensionBase, Context
 
+from . import recording
 from ._version import __version__
-from .clock import NS_PER_MS, NS_PER_SECOND, Clock, Timebase
-from .function_stats import FunctionStats
-from .in_flight import InFlight
-from .multiprocess import Publisher, read_records, shared_directory
-from .otel import OpenTelemetrySink, make_sink
-from .reporting import (
-    LOG_FORMAT,
-    append_time_elapsed,
-    is_text_response,
-    set_server_timing,
-)
+from .claims import claim
+from .clock import Clock
+from .decorator import make_timed
 from .settings import (
     DEFAULT_LOG_LEVEL,
     DEFAULT_LOGGER_NAME,
@@ -36,212 +23,14 @@ from .settings import (
     Settings,
     make_settings,
 )
-from .snapshot import MergedView, ProcessRecord
-from .tally import Tally
+from .snapshot import MergedView
+from .startup import PROCESS, StartupRecord, summary_line
+from .state import TimerState, opentelemetry_sink
+from .untimed import warn_if_untimed
 
 __all__ = ["TimerExtension", "timed"]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
-
-
-class _Active:
-    """What the per-invocation hooks read, swapped as one object."""
-
-    __slots__ = ("settings", "clock", "level", "logger", "server_timing", "append")
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.clock = settings.clock
-        self.level = settings.log_level
-        self.logger = logging.getLogger(settings.logger_name)
-        self.server_timing = settings.server_timing
-        self.append = settings.append_to_http_response
-
-
-#: The pre hook's word to a decorated function, kept in a context variable:
-#: ``(invocation_id, name of the first argument, weak reference to its value)``.
-_Claim = tuple[str, "str | None", "weakref.ref[Any] | None"]
-
-
-def _claim(invocation_id: str, func_args: Mapping[str, object] | None) -> _Claim:
-    """The claim of an invocation about to run with ``func_args``.
-
-    The claim follows the invocation into the function (same coroutine, or
-    same thread-pool thread). On a reused thread a claim left behind (a
-    function without the decorator raised, so no post hook cleared it) must
-    not be taken for the next call's: the weak reference to the first
-    argument lets the decorator check that it is called with that very object.
-    """
-    if func_args:
-        for key, value in func_args.items():
-            try:
-                return (invocation_id, key, weakref.ref(value))
-            except TypeError:  # not weakly referable: trust the claim
-                break
-    return (invocation_id, None, None)
-
-
-def _covers(claim: _Claim, kwargs: Mapping[str, object]) -> bool:
-    """Whether the call with these keyword arguments is the invocation that made ``claim``."""
-    ref = claim[2]
-    if ref is None:
-        return True
-    value = ref()
-    return value is not None and kwargs.get(claim[1]) is value  # type: ignore[arg-type]
-
-
-class _DecoratedCall:
-    """The in-flight key of a call no hook took (never equal to an invocation id)."""
-
-    __slots__ = ()
-
-
-class _TimerState:
-    """All mutable state of one extension class (TimerExtension or a subclass) in one process."""
-
-    __slots__ = (
-        "active",
-        "in_flight",
-        "functions",
-        "loaded",
-        "problems",
-        "lock",
-        "timebase",
-        "started",
-        "publisher",
-        "claim",
-        "hooked",
-        "decorated",
-        "sink",
-        "__weakref__",
-    )
-
-    def __init__(self, settings: Settings) -> None:
-        self.lock = threading.Lock()
-        self.active = _Active(settings)
-        self.timebase = Timebase(settings.clock)
-        self.started = time.time()
-        self.functions: dict[str, FunctionStats] = {}
-        self.loaded: set[str] = set()
-        self.problems: set[tuple[str, str]] = set()
-        self.in_flight = InFlight(settings.max_age_ns, settings.max_in_flight, self._on_evict)
-        self.publisher: Publisher | None = None
-        self.claim: contextvars.ContextVar[_Claim | None] = contextvars.ContextVar(
-            "python_worker_extension_timer.claim", default=None
-        )
-        #: Whether a worker hook of this class ran in this process.
-        self.hooked = False
-        #: The functions decorated with timed().
-        self.decorated: set[str] = set()
-        #: Where else each recorded invocation goes: OpenTelemetry instruments (see _opentelemetry_sink).
-        self.sink: OpenTelemetrySink | None = None
-        _STATES.add(self)
-
-    def function(self, name: str) -> FunctionStats:
-        stats = self.functions.get(name)
-        if stats is None:
-            # setdefault is atomic: two threads racing here share one object.
-            stats = self.functions.setdefault(name, FunctionStats(name, self.timebase))
-        return stats
-
-    def _on_evict(self, evicted: Mapping[str, int]) -> None:
-        for name, n in evicted.items():
-            self.function(name).record_abandoned(n)
-
-    def local_totals(self) -> dict[str, Tally]:
-        """This process's since-start totals per function (what OpenTelemetry's counters observe)."""
-        return {str(name): stats.read().total for name, stats in list(self.functions.items())}
-
-    def apply(self, settings: Settings) -> None:
-        with self.lock:
-            old = self.active.settings
-            if settings.clock is not old.clock:
-                # Starts taken with another clock cannot be compared with
-                # the new one: forget them (not counted as abandoned).
-                self.in_flight.clear()
-                self.timebase = Timebase(settings.clock)
-                for stats in list(self.functions.values()):
-                    stats.retime(self.timebase)
-            self.in_flight.set_limits(settings.max_age_ns, settings.max_in_flight)
-            self.active = _Active(settings)
-
-    def reset(self) -> None:
-        with self.lock:
-            self.in_flight.clear()
-            self.functions = {name: FunctionStats(name, self.timebase) for name in self.loaded}
-            self.problems.clear()
-            self.started = time.time()
-
-    # --- across the worker processes of a server ------------------------
-
-    def ensure_publishing(self, prefix: str) -> None:
-        """Start writing this process's file when the server shares a directory (once per process)."""
-        publisher = self.publisher
-        if publisher is not None and publisher.pid == os.getpid():
-            return
-        directory = shared_directory()
-        if directory is None:
-            return
-        with self.lock:
-            if self.publisher is None or self.publisher.pid != os.getpid():
-                self.publisher = Publisher(directory, prefix, self.local_record).start()
-
-    def local_record(self) -> ProcessRecord:
-        """This process's statistics as data."""
-        return ProcessRecord(
-            pid=os.getpid(),
-            started=self.started,
-            updated=time.time(),
-            in_flight=len(self.in_flight),
-            functions={str(name): stats.read() for name, stats in list(self.functions.items())},
-            mode=self.mode(),
-        )
-
-    def mode(self) -> str:
-        """How this process records invocations (see :attr:`.snapshot.ProcessRecord.mode`)."""
-        if self.hooked:
-            return "hooks and decorator" if self.decorated else "hooks"
-        return "decorator" if self.decorated else "off"
-
-    def view(self) -> MergedView:
-        """This process's statistics merged with those the other processes published."""
-        try:
-            now = self.timebase.wall_ns(self.active.clock()) / NS_PER_SECOND
-        except Exception:  # a failing clock must not hide the statistics
-            now = time.time()
-        records = [self.local_record()]
-        publisher = self.publisher
-        if publisher is not None and publisher.pid == os.getpid():
-            records += read_records(publisher.directory, publisher.prefix, skip=publisher.path)
-        return MergedView(records, now)
-
-    def forget_parent(self) -> None:
-        """In a forked child: what the parent recorded is the parent's to report."""
-        self.publisher = None
-        self.lock = threading.Lock()
-        self.in_flight.clear()
-        self.functions = {name: FunctionStats(name, self.timebase) for name in self.loaded}
-        self.started = time.time()
-
-
-_STATES: weakref.WeakSet[_TimerState] = weakref.WeakSet()
-_SINK: list[OpenTelemetrySink | None] = []
-
-
-def _opentelemetry_sink(extension: Any) -> OpenTelemetrySink | None:
-    """The one sink of the process (instruments are registered once), observing ``extension``'s state."""
-    if not _SINK:
-        _SINK.append(make_sink(lambda: extension._state.local_totals()))
-    return _SINK[0]
-
-
-def _after_fork_in_child() -> None:
-    for state in list(_STATES):
-        state.forget_parent()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 class TimerExtension(AppExtensionBase):
@@ -280,7 +69,7 @@ class TimerExtension(AppExtensionBase):
     #: The Server-Timing metric name this class writes.
     server_timing_metric: ClassVar[str] = "func"
 
-    _state: ClassVar[_TimerState]
+    _state: ClassVar[TimerState]
 
     # --- life cycle -----------------------------------------------------
 
@@ -293,11 +82,11 @@ class TimerExtension(AppExtensionBase):
         everywhere). Runs again for every subclass, giving it fresh state.
         After ``init()`` the extension works without :meth:`configure`.
         """
-        cls._state = _TimerState(Settings())
+        cls._state = TimerState(Settings())
         if cls.__qualname__ == "TimerExtension" and cls.__module__ == __name__:
             # Only the base class feeds OpenTelemetry: a subclass's hooks see the same
             # invocations, and one set of instruments per process must count them once.
-            cls._state.sink = _opentelemetry_sink(cls)
+            cls._state.sink = opentelemetry_sink(lambda: cls._state.local_totals())
 
     @classmethod
     def configure(
@@ -396,6 +185,7 @@ class TimerExtension(AppExtensionBase):
                 state.loaded.add(function_name)
             state.function(function_name)
             state.ensure_publishing(cls.__name__)
+            PROCESS.app_loaded_now("the worker's function-load hook")
         except Exception as exc:
             cls._problem("post_function_load_app_level", exc)
 
@@ -428,7 +218,7 @@ class TimerExtension(AppExtensionBase):
             state = cls._state
             state.hooked = True
             if state.decorated:  # tell a function decorated with timed() that this invocation is timed here
-                state.claim.set(_claim(context.invocation_id, func_args))
+                state.claim.set(claim(context.invocation_id, func_args))
             # The clock is read last, so our own work is not timed.
             state.in_flight.start(context.invocation_id, context.function_name, state.active.clock())
         except Exception as exc:
@@ -476,7 +266,7 @@ class TimerExtension(AppExtensionBase):
             cls._problem("post_invocation_app_level", exc)
             return
         if entry is not None:
-            cls._complete(state, context.invocation_id, entry, end, func_ret)
+            recording.complete(cls, state, context.invocation_id, entry, end, func_ret)
 
     # --- timing the call itself -----------------------------------------
 
@@ -520,142 +310,7 @@ class TimerExtension(AppExtensionBase):
         """
         if function is None:
             return functools.partial(cls.timed, name=name)
-        label = name or function.__name__
-        state = cls._state
-        state.decorated.add(label)
-        state.function(label)
-        state.ensure_publishing(cls.__name__)
-
-        if inspect.iscoroutinefunction(function):
-
-            @functools.wraps(function)
-            async def timed_async(*args: Any, **kwargs: Any) -> Any:
-                state = cls._state
-                claim = state.claim.get()
-                if claim is not None and _covers(claim, kwargs):
-                    state.claim.set(None)
-                    try:
-                        return await function(*args, **kwargs)
-                    except BaseException:
-                        cls._fail(state, claim[0])
-                        raise
-                key = cls._begin(state, label)
-                try:
-                    returned = await function(*args, **kwargs)
-                except BaseException:
-                    cls._fail(state, key)
-                    raise
-                cls._end(state, key, returned)
-                return returned
-
-            return timed_async
-
-        @functools.wraps(function)
-        def timed_sync(*args: Any, **kwargs: Any) -> Any:
-            state = cls._state
-            claim = state.claim.get()
-            if claim is not None and _covers(claim, kwargs):
-                state.claim.set(None)
-                try:
-                    return function(*args, **kwargs)
-                except BaseException:
-                    cls._fail(state, claim[0])
-                    raise
-            key = cls._begin(state, label)
-            try:
-                returned = function(*args, **kwargs)
-            except BaseException:
-                cls._fail(state, key)
-                raise
-            cls._end(state, key, returned)
-            return returned
-
-        return timed_sync
-
-    @classmethod
-    def _begin(cls, state: _TimerState, name: str) -> object:
-        """Start timing a call no hook took; returns its key in the in-flight table."""
-        key = _DecoratedCall()
-        try:
-            state.in_flight.start(key, name, state.active.clock())
-        except Exception as exc:
-            cls._problem("timed", exc)
-        return key
-
-    @classmethod
-    def _end(cls, state: _TimerState, key: object, returned: object) -> None:
-        """Finish timing a call no hook took, as the post hook would."""
-        try:
-            end = state.active.clock()
-            entry = state.in_flight.finish(key)
-        except Exception as exc:
-            cls._problem("timed", exc)
-            return
-        if entry is not None:
-            cls._complete(state, key, entry, end, returned)
-
-    @classmethod
-    def _fail(cls, state: _TimerState, key: object) -> None:
-        """The function raised: record an error with its duration now; it is no longer in flight."""
-        try:
-            end = state.active.clock()
-            entry = state.in_flight.finish(key)
-            state.claim.set(None)
-            if entry is None:
-                return
-            stats = state.functions.get(entry[1]) or state.function(entry[1])
-            stats.record(end - entry[0], True, end)
-            sink = state.sink
-            if sink is not None:
-                sink.record(entry[1], end - entry[0])  # the trigger: as last seen
-        except Exception as exc:
-            cls._problem("timed", exc)
-
-    @classmethod
-    def _complete(
-        cls, state: _TimerState, invocation_id: object, entry: tuple[int, str], end: int, func_ret: object
-    ) -> None:
-        """Record a completed invocation and report it: statistics, log line, response."""
-        try:
-            active = state.active
-            duration = end - entry[0]
-            name = entry[1]
-            response = func_ret if isinstance(func_ret, HttpResponse) else None
-            error = False
-            if response is not None:
-                try:
-                    error = response.status_code >= 500
-                except Exception as exc:
-                    cls._problem("status_code", exc)
-            stats = state.functions.get(name)
-            if stats is None:
-                stats = state.function(name)
-            stats.record(duration, error, end)
-            sink = state.sink
-            if sink is not None:
-                sink.record(name, duration, "other" if response is None else "http")
-            level = active.level
-            if level is not None and active.logger.isEnabledFor(level):
-                active.logger.log(level, LOG_FORMAT, name, invocation_id, duration / NS_PER_MS)
-        except Exception as exc:
-            cls._problem("post_invocation_app_level", exc)
-            return
-        if response is not None:
-            if active.append:
-                try:
-                    if is_text_response(response):
-                        append_time_elapsed(response, duration / NS_PER_SECOND)
-                except Exception as exc:
-                    cls._problem("append_to_http_response", exc)
-            if active.server_timing:
-                try:
-                    set_server_timing(
-                        response.headers,
-                        cls.server_timing_metric,
-                        duration / NS_PER_MS,
-                    )
-                except Exception as exc:
-                    cls._problem("server_timing", exc)
+        return make_timed(cls, function, name or function.__name__)
 
     # --- reading and resetting ------------------------------------------
 
@@ -729,8 +384,10 @@ class TimerExtension(AppExtensionBase):
     def reset(cls) -> None:
         """Clear all statistics and forget the invocations in flight.
 
-        Functions registered by ``post_function_load_app_level`` stay
-        listed with count 0. Settings are kept.
+        Every known function (announced by ``post_function_load_app_level``
+        or decorated with :meth:`timed`) stays listed with count 0, in every
+        worker mode. Settings and the start-up record (a fact about the
+        process, not a statistic) are kept.
         """
         cls._state.reset()
 
@@ -744,25 +401,19 @@ class TimerExtension(AppExtensionBase):
     @classmethod
     def _problem(cls, where: str, exc: BaseException) -> None:
         """Log a problem at WARNING, once per (place, exception type)."""
+        recording.problem(cls, where, exc)
+
+    @classmethod
+    def _log_startup(cls, record: StartupRecord) -> None:
+        """One line per process when start-up is over: where its time went, the slowest imports."""
         try:
-            state = cls._state
-            kind = (where, type(exc).__qualname__)
-            with state.lock:
-                if kind in state.problems:
-                    return
-                state.problems.add(kind)
-            state.active.logger.warning(
-                "%s: %s raised %s: %s (the invocation is not affected; further %s there are not logged)",
-                cls.__name__,
-                where,
-                type(exc).__name__,
-                exc,
-                type(exc).__name__,
-                exc_info=exc,
-            )
-        except Exception:
-            pass
+            cls._state.active.logger.info("%s", summary_line(record))
+        except Exception as exc:
+            cls._problem("startup", exc)
 
 
 #: ``TimerExtension.timed``: see there. ``from python_worker_extension_timer import timed``.
 timed = TimerExtension.timed
+
+PROCESS.on_over(TimerExtension._log_startup)
+PROCESS.on_app_loaded(lambda module: None if warn_if_untimed(module) else None)

@@ -11,7 +11,15 @@ records (hooks or ``@timed``):
 ``faas.invocations``      observable counter  invocations that succeeded
 ``faas.errors``           observable counter  failed invocations (5xx, raised,
                                               abandoned)
+``faas.coldstarts``       counter             first calls of a function in a
+                                              worker process
+``faas.init_duration``    histogram           seconds from a worker process's
+                                              start to the end of its first call,
+                                              once per process
 ========================  ==================  ====================================
+
+The first call of each function in a process also carries the attribute
+``faas.coldstart=true`` on its ``faas.invoke_duration`` record.
 
 The counters are observed from the extension's own totals when the SDK
 collects (no cost per invocation); only the duration is recorded per
@@ -34,6 +42,7 @@ from typing import Any
 from ._version import __version__
 from .clock import NS_PER_SECOND
 from .histogram import OTEL_BOUNDARIES_SECONDS
+from .startup import StartupRecord
 from .tally import Tally
 
 try:
@@ -64,7 +73,16 @@ class OpenTelemetrySink:
         the extension uses) means the global provider.
     """
 
-    __slots__ = ("duration", "invocations", "errors", "_attributes", "_triggers", "_totals")
+    __slots__ = (
+        "duration",
+        "invocations",
+        "errors",
+        "coldstarts",
+        "init_duration",
+        "_attributes",
+        "_triggers",
+        "_totals",
+    )
 
     def __init__(self, totals: Callable[[], Mapping[str, Tally]], meter_provider: Any = None) -> None:
         if _metrics is None:
@@ -90,6 +108,15 @@ class OpenTelemetrySink:
         self.errors = meter.create_observable_counter(
             "faas.errors", callbacks=[self._observe_errors], unit="{error}", description="Number of invocation errors."
         )
+        self.coldstarts = meter.create_counter(
+            "faas.coldstarts", unit="{coldstart}", description="Number of invocation cold starts."
+        )
+        self.init_duration = meter.create_histogram(
+            "faas.init_duration",
+            unit="s",
+            description="Duration of the function's initialization, such as a cold start.",
+            explicit_bucket_boundaries_advisory=list(OTEL_BOUNDARIES_SECONDS),
+        )
 
     def _observe_successes(self, options: Any) -> Iterable[Any]:
         assert _metrics is not None
@@ -112,9 +139,23 @@ class OpenTelemetrySink:
             attributes = self._attributes.setdefault((name, trigger), {"faas.trigger": trigger, "faas.name": name})
         return attributes
 
-    def record(self, name: str, duration_ns: int, trigger: str | None = None) -> None:
-        """The duration of one completed invocation; ``trigger`` None means the one last seen for ``name``."""
-        self.duration.record(duration_ns / NS_PER_SECOND, self._attributes_of(name, trigger))
+    def record(self, name: str, duration_ns: int, trigger: str | None = None, cold: bool = False) -> None:
+        """The duration of one completed invocation; ``trigger`` None means the one last seen for ``name``.
+
+        ``cold``: the first call of ``name`` in this process, which also counts one cold start.
+        """
+        attributes = self._attributes_of(name, trigger)
+        if cold:
+            self.coldstarts.add(1, attributes)
+            self.duration.record(duration_ns / NS_PER_SECOND, {**attributes, "faas.coldstart": True})
+            return
+        self.duration.record(duration_ns / NS_PER_SECOND, attributes)
+
+    def record_startup(self, record: StartupRecord) -> None:
+        """The process's start-up is over: its duration, once per process."""
+        seconds = record.init_seconds
+        if seconds is not None:
+            self.init_duration.record(seconds)
 
 
 def make_sink(totals: Callable[[], Mapping[str, Tally]]) -> OpenTelemetrySink | None:

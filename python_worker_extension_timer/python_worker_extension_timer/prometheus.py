@@ -9,6 +9,15 @@ labels of low cardinality, ``function`` and ``trigger``::
     faas_invocations_total{function="echo",trigger="http"} 1523.0
     faas_errors_total{function="echo",trigger="http"} 3.0
     faas_abandoned_total{function="echo",trigger="http"} 1.0
+    faas_coldstarts_total{function="echo",trigger="http"} 2.0
+    faas_init_duration_seconds_bucket{le="2.5"} 2.0
+
+Cold starts follow OpenTelemetry's ``faas.coldstarts`` and
+``faas.init_duration``: ``faas_coldstarts_total`` counts, per function, the
+worker processes that ran its first call; ``faas_init_duration_seconds`` has
+one observation per worker process that got ready (its start to the end of
+its first call, see :mod:`.startup`), so its ``_count`` is the number of
+process starts that completed.
 
 The histogram's buckets are OpenTelemetry's advised boundaries for durations
 (5 ms to 10 s). They are bucket edges of the extension's own histogram, so
@@ -27,6 +36,7 @@ Usage, in ``function_app.py``::
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -71,6 +81,22 @@ def metric_families(view: MergedView, triggers: Triggers = "other") -> list[Metr
     abandoned = CounterMetricFamily(
         "faas_abandoned", "Invocations that started and were never seen to finish.", labels=LABELS
     )
+    coldstarts = CounterMetricFamily(
+        "faas_coldstarts",
+        "First calls of a function in a new worker process (OpenTelemetry faas.coldstarts).",
+        labels=LABELS,
+    )
+    for name, count in view.coldstarts().items():
+        coldstarts.add_metric([name, trigger_of(name)], count)
+    init = sorted(view.init_seconds())
+    init_duration = HistogramMetricFamily(
+        "faas_init_duration",
+        "Worker process start to the end of its first call, once per process (OpenTelemetry faas.init_duration).",
+        unit="seconds",
+    )
+    init_buckets = [(repr(bound), float(bisect.bisect_right(init, bound))) for bound in OTEL_BOUNDARIES_SECONDS]
+    init_buckets.append(("+Inf", float(len(init))))
+    init_duration.add_metric([], init_buckets, sum_value=sum(init))
     for name, record in view.functions.items():
         total = record.total
         labels = [name, trigger_of(name)]
@@ -83,7 +109,7 @@ def metric_families(view: MergedView, triggers: Triggers = "other") -> list[Metr
         invocations.add_metric(labels, total.count)
         errors.add_metric(labels, total.errors)
         abandoned.add_metric(labels, total.abandoned)
-    return [duration, invocations, errors, abandoned]
+    return [duration, invocations, errors, abandoned, coldstarts, init_duration]
 
 
 class TimerCollector:

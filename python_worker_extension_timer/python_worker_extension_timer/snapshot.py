@@ -16,12 +16,13 @@ from datetime import datetime, timezone
 from typing import Any
 
 from .function_stats import WINDOW_MINUTES, FunctionRecord
+from .startup import StartupRecord
 from .tally import Tally
 
 __all__ = ["ProcessRecord", "MergedView", "FORMAT_VERSION", "iso_time"]
 
 #: Bumped when the JSON form changes; records of another format are skipped.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 OFF = "off"
 #: Why nothing is recorded, when nothing is.
 NOT_RECORDING = (
@@ -48,6 +49,8 @@ class ProcessRecord:
     #: How the process records: "hooks", "decorator", "hooks and decorator" or "off".
     mode: str = "off"
     alive: bool = True
+    #: The process's start-up (see :mod:`.startup`); ``None`` in records that carry none.
+    startup: StartupRecord | None = None
 
     @property
     def count(self) -> int:
@@ -66,6 +69,7 @@ class ProcessRecord:
                 "updated": self.updated,
                 "in_flight": self.in_flight,
                 "mode": self.mode,
+                "startup": None if self.startup is None else self.startup.to_dict(),
                 "functions": {
                     name: {
                         "total": record.total.to_dict(),
@@ -97,6 +101,7 @@ class ProcessRecord:
                 updated=float(data["updated"]),
                 in_flight=int(data["in_flight"]),
                 mode=str(data["mode"]),
+                startup=None if data.get("startup") is None else StartupRecord.from_dict(data["startup"]),
                 functions={
                     str(name): FunctionRecord(
                         total=Tally.from_dict(entry["total"]),
@@ -105,7 +110,7 @@ class ProcessRecord:
                     for name, entry in data["functions"].items()
                 },
             )
-        except (KeyError, TypeError, AttributeError) as error:
+        except (KeyError, TypeError, AttributeError, ValueError) as error:
             raise ValueError(f"not a statistics record: {error!r}") from None
 
 
@@ -176,6 +181,45 @@ class MergedView:
         modes = sorted({p.mode for p in self.processes if p.mode != OFF})
         return " / ".join(modes) if modes else OFF
 
+    def startups(self) -> list[tuple[ProcessRecord, StartupRecord]]:
+        """Every process's start-up record, oldest process first."""
+        return [(p, p.startup) for p in self.processes if p.startup is not None]
+
+    def init_seconds(self) -> list[float]:
+        """Process start to ready, in seconds, of every process that got ready."""
+        return [s.init_seconds for _, s in self.startups() if s.init_seconds is not None]
+
+    def coldstarts(self) -> dict[str, int]:
+        """Per function, how many processes ran its first (cold) call."""
+        counts: dict[str, int] = {}
+        for _, startup in self.startups():
+            for name in startup.first_calls:
+                counts[name] = counts.get(name, 0) + 1
+        return dict(sorted(counts.items()))
+
+    def startup_summary(self, slowest: int = 10) -> dict[str, Any]:
+        """Cold starts across processes: how many, time to ready (p50, max), first calls, slowest imports."""
+        starts = self.startups()
+        ready = sorted(self.init_seconds())
+        imports = sorted(
+            ({"pid": p.pid, **entry.to_dict()} for p, startup in starts for entry in startup.imports.slowest),
+            key=lambda entry: -float(entry["self_ms"]),
+        )
+        first_calls: dict[str, list[dict[str, Any]]] = {}
+        for p, startup in starts:
+            for name, call in startup.first_calls.items():
+                first_calls.setdefault(name, []).append({"pid": p.pid, "duration_ms": call.duration_ms})
+        return {
+            "process_starts": len(starts),
+            "ready": len(ready),
+            "time_to_ready_ms": {
+                "p50": None if not ready else ready[(len(ready) - 1) // 2] * 1000,
+                "max": None if not ready else ready[-1] * 1000,
+            },
+            "first_calls": dict(sorted(first_calls.items())),
+            "slowest_imports": imports[:slowest],
+        }
+
     def to_dict(self, extension: str, version: str) -> dict[str, Any]:
         """The JSON-ready statistics ``TimerExtension.stats()`` returns."""
         since = self.since
@@ -205,7 +249,9 @@ class MergedView:
                     "errors": p.errors,
                     "in_flight": p.in_flight if p.alive else 0,
                     "functions": {name: record.total.count for name, record in sorted(p.functions.items())},
+                    "startup": None if p.startup is None else p.startup.to_dict(),
                 }
                 for p in self.processes
             ],
+            "startup": self.startup_summary(),
         }

@@ -1,0 +1,240 @@
+"""What each module's import cost during start-up: ``python -X importtime``, in production.
+
+Every ``import`` of a module that is not in ``sys.modules`` yet reaches
+``importlib._bootstrap._find_and_load(name, import_)``: the interpreter looks
+that function up by name on the import machinery's module at each such import,
+and ``-X importtime`` times exactly that call. :class:`ImportProfiler` puts a
+timing wrapper in its place while start-up lasts, so a worker process can
+answer "which import made this cold start slow?" where it really runs:
+
+- **cumulative**: the whole import of a module, the modules it imported
+  included (``-X importtime``'s "cumulative");
+- **self**: cumulative minus the cumulative time of the imports it caused
+  (``-X importtime``'s "self").
+
+A module already imported costs nothing and is not seen, as with
+``-X importtime``. Imports on several threads are timed on each thread's own
+stack. :meth:`ImportProfiler.stop` puts the original function back, so after
+start-up imports (and invocations) run exactly as without the profiler. The
+profiler never touches ``sys.meta_path`` or the modules' loaders.
+"""
+
+from __future__ import annotations
+
+import heapq
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+
+__all__ = ["DEFAULT_SLOWEST", "ImportEntry", "ImportProfile", "ImportProfiler", "bootstrap_module"]
+
+#: How many of the slowest imports a profile keeps by default.
+DEFAULT_SLOWEST = 20
+NS_PER_MS = 1_000_000
+
+
+def bootstrap_module() -> ModuleType | None:
+    """The module whose ``_find_and_load`` every import goes through (CPython's frozen importlib)."""
+    return sys.modules.get("_frozen_importlib") or sys.modules.get("importlib._bootstrap")
+
+
+@dataclass(frozen=True)
+class ImportEntry:
+    """One module's import, in milliseconds."""
+
+    module: str
+    self_ms: float
+    cumulative_ms: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"module": self.module, "self_ms": self.self_ms, "cumulative_ms": self.cumulative_ms}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ImportEntry:
+        return cls(str(data["module"]), float(data["self_ms"]), float(data["cumulative_ms"]))
+
+
+@dataclass
+class ImportProfile:
+    """The imports seen while the profiler ran: the slowest by self time, and the rest summed.
+
+    ``total_ms`` is the time spent importing in all (the cumulative times of
+    the outermost imports), so ``sum(self_ms of slowest) + rest_self_ms``
+    equals it. ``state`` is ``running`` (start-up not over), ``finished``
+    or ``off`` (``note`` says why).
+    """
+
+    state: str = "off"
+    slowest: list[ImportEntry] = field(default_factory=list)
+    rest_count: int = 0
+    rest_self_ms: float = 0.0
+    total_ms: float = 0.0
+    modules: int = 0
+    note: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "state": self.state,
+            "modules": self.modules,
+            "total_ms": self.total_ms,
+            "slowest": [entry.to_dict() for entry in self.slowest],
+            "rest": {"modules": self.rest_count, "self_ms": self.rest_self_ms},
+            "note": self.note,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ImportProfile:
+        rest = data.get("rest") or {}
+        return cls(
+            state=str(data["state"]),
+            slowest=[ImportEntry.from_dict(entry) for entry in data.get("slowest", [])],
+            rest_count=int(rest.get("modules", 0)),
+            rest_self_ms=float(rest.get("self_ms", 0.0)),
+            total_ms=float(data.get("total_ms", 0.0)),
+            modules=int(data.get("modules", 0)),
+            note=data.get("note"),
+        )
+
+
+class ImportProfiler:
+    """Times every module import between :meth:`start` and :meth:`stop`.
+
+    Parameters
+    ----------
+    clock: Callable[[], int]
+        Monotonic nanoseconds (``time.perf_counter_ns``).
+    on_imported: Callable[[str], None], optional
+        Called with a module's name when its import ends (whether it
+        succeeded or not); the start-up record uses it to see when the app
+        module finished loading.
+    """
+
+    def __init__(
+        self, clock: Callable[[], int] = time.perf_counter_ns, on_imported: Callable[[str], None] | None = None
+    ) -> None:
+        self._clock = clock
+        self._on_imported = on_imported
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        #: (self_ns, cumulative_ns, module) of every import that ended.
+        self._seen: list[tuple[int, int, str]] = []
+        self._total_ns = 0
+        self._bootstrap: ModuleType | None = None
+        self._original: Callable[..., Any] | None = None
+        self._wrapper: Callable[..., Any] | None = None
+        self._kept: ImportProfile | None = None
+        self.state = "off"
+        self.note: str | None = "not started"
+
+    @property
+    def active(self) -> bool:
+        """Whether the wrapper is in place."""
+        return self._wrapper is not None
+
+    def start(self) -> bool:
+        """Put the timing wrapper in place; False (with :attr:`note`) where this Python has no such hook."""
+        bootstrap = bootstrap_module()
+        original = getattr(bootstrap, "_find_and_load", None)
+        if bootstrap is None or not callable(original):
+            self.note = "this Python's import system has no importlib._bootstrap._find_and_load to time"
+            return False
+        self._bootstrap, self._original = bootstrap, original
+        self._wrapper = self._make_wrapper(original)
+        bootstrap._find_and_load = self._wrapper  # type: ignore[attr-defined]
+        self.state, self.note = "running", None
+        return True
+
+    def stop(self, slowest: int = DEFAULT_SLOWEST) -> None:
+        """Put the original function back and keep the ``slowest`` imports (and the rest, summed)."""
+        wrapper, bootstrap = self._wrapper, self._bootstrap
+        if wrapper is None or bootstrap is None:
+            return
+        if getattr(bootstrap, "_find_and_load", None) is wrapper:
+            bootstrap._find_and_load = self._original  # type: ignore[attr-defined]
+        # (If something wrapped it again on top of ours, ours stays below and only passes calls through.)
+        self._wrapper = None
+        self.state = "finished"
+        self._kept = self.profile(slowest)
+        self._seen = []
+
+    def profile(self, slowest: int = DEFAULT_SLOWEST) -> ImportProfile:
+        """The profile so far (while running) or as kept at :meth:`stop`."""
+        if self._kept is not None:
+            kept = self._kept
+            if len(kept.slowest) <= slowest:
+                return kept
+            return _summarise(
+                ((round(e.self_ms * NS_PER_MS), round(e.cumulative_ms * NS_PER_MS), e.module) for e in kept.slowest),
+                slowest,
+                self.state,
+                extra_count=kept.rest_count,
+                extra_self_ms=kept.rest_self_ms,
+                total_ms=kept.total_ms,
+                modules=kept.modules,
+            )
+        if self.state == "off":
+            return ImportProfile(state="off", note=self.note)
+        with self._lock:
+            seen = list(self._seen)
+            total_ms = self._total_ns / NS_PER_MS
+        return _summarise(seen, slowest, self.state, total_ms=total_ms, modules=len(seen))
+
+    def _make_wrapper(self, original: Callable[..., Any]) -> Callable[..., Any]:
+        clock, local, lock, seen = self._clock, self._local, self._lock, self._seen
+        on_imported = self._on_imported
+        profiler = self
+
+        def _find_and_load(*args: Any, **kwargs: Any) -> Any:
+            if profiler._wrapper is None:  # stopped while another wrapper sat on top of ours
+                return original(*args, **kwargs)
+            stack = getattr(local, "stack", None)
+            if stack is None:
+                stack = local.stack = []
+            stack.append(0)
+            start = clock()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                cumulative = clock() - start
+                children = stack.pop()
+                name = str(args[0]) if args else str(kwargs.get("name", "?"))
+                with lock:
+                    seen.append((max(0, cumulative - children), cumulative, name))
+                    if stack:
+                        stack[-1] += cumulative
+                    else:
+                        profiler._total_ns += cumulative
+                if on_imported is not None:
+                    on_imported(name)
+
+        return _find_and_load
+
+
+def _summarise(
+    seen: Iterable[tuple[int, int, str]],
+    slowest: int,
+    state: str,
+    *,
+    total_ms: float,
+    modules: int,
+    extra_count: int = 0,
+    extra_self_ms: float = 0.0,
+) -> ImportProfile:
+    """Keep the ``slowest`` entries by self time; sum the rest."""
+    entries = list(seen)
+    top = heapq.nlargest(max(0, slowest), entries, key=lambda entry: (entry[0], entry[1]))
+    rest_self_ns = sum(entry[0] for entry in entries) - sum(entry[0] for entry in top)
+    return ImportProfile(
+        state=state,
+        slowest=[
+            ImportEntry(name, self_ns / NS_PER_MS, cumulative_ns / NS_PER_MS) for self_ns, cumulative_ns, name in top
+        ],
+        rest_count=len(entries) - len(top) + extra_count,
+        rest_self_ms=rest_self_ns / NS_PER_MS + extra_self_ms,
+        total_ms=total_ms,
+        modules=modules,
+    )

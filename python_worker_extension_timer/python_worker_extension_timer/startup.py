@@ -1,0 +1,323 @@
+"""The start-up of one worker process: when it started, what it imported, when it served its first calls.
+
+A cold start is everything between a new worker process's start and its
+first answer. :class:`Startup` (one per process, :data:`PROCESS`) records its
+milestones as wall-clock seconds since the epoch, each only when it was really
+observed:
+
+==================  ===========================================================
+``process_started``  from the operating system (Linux: ``/proc/self/stat``); ``None``
+                     with ``process_started_note`` where it cannot be read
+``timer_imported``   this package's import began
+``app_loaded``       the earliest sign that the app is loaded, named in
+                     ``app_loaded_by``: the end of the import of the module
+                     defining the ``@timed`` functions (seen by the import
+                     profiler, both worker modes), the worker's function-load
+                     hook (where hooks run), or else the start of the first call
+``listening``        a server that embeds the app says when it accepts connections
+                     (``python -m container`` does); ``None`` elsewhere
+``first_calls``      per function, the first call in this process: start, end and
+                     duration; it is the cold call, counted like every other too
+``ready``            the end of the first call of any function: start-up is over
+==================  ===========================================================
+
+Start-up is over at the first completed (or failed) call. Then the import
+profiler (:mod:`.import_profile`) removes itself, one log line sums the start-up
+up, and nothing here runs again on the invocation path.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .import_profile import DEFAULT_SLOWEST, ImportProfile, ImportProfiler
+
+__all__ = [
+    "PROCESS",
+    "PROFILE_ENV_VAR",
+    "FirstCall",
+    "Startup",
+    "StartupRecord",
+    "process_start_time",
+]
+
+#: ``0``/``false``/``off`` turns the import profiler off (it is on by default).
+PROFILE_ENV_VAR = "TIMER_IMPORT_PROFILE"
+_OFF_WORDS = frozenset({"0", "false", "f", "no", "n", "off"})
+
+logger = logging.getLogger("python_worker_extension_timer")
+
+
+def process_start_time(
+    proc: Path = Path("/proc"), now: Callable[[], float] = time.time
+) -> tuple[float | None, str | None]:
+    """When this process started, in seconds since the epoch, or ``(None, why not)``.
+
+    Linux gives the start in clock ticks after boot (field 22 of
+    ``/proc/self/stat``); the time since boot is ``CLOCK_BOOTTIME``, so the
+    process's age needs no wall clock (``btime`` in ``/proc/stat`` has whole
+    seconds only). The resolution is one tick (10 ms).
+    """
+    try:
+        raw = (proc / "self" / "stat").read_text()
+        # Field 2, the command name in parentheses, may hold spaces and parentheses: split after the last ')'.
+        fields = raw[raw.rindex(")") + 2 :].split()
+        ticks = int(fields[19])  # field 22 of the whole line
+        hertz = os.sysconf("SC_CLK_TCK")
+        boottime = time.clock_gettime(time.CLOCK_BOOTTIME)
+    except (OSError, ValueError, IndexError, AttributeError) as error:
+        return None, f"the operating system does not say when this process started ({type(error).__name__}: {error})"
+    age = boottime - ticks / hertz
+    if age < 0:
+        return None, "the operating system's process start time is later than now"
+    return now() - age, None
+
+
+@dataclass
+class FirstCall:
+    """The first call of one function in this process (wall-clock seconds)."""
+
+    started: float
+    ended: float
+    duration_ms: float
+    error: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"started": self.started, "ended": self.ended, "duration_ms": self.duration_ms, "error": self.error}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FirstCall:
+        return cls(float(data["started"]), float(data["ended"]), float(data["duration_ms"]), bool(data["error"]))
+
+
+@dataclass
+class StartupRecord:
+    """A copy of one process's start-up milestones (see the module's table)."""
+
+    process_started: float | None
+    timer_imported: float | None
+    app_loaded: float | None = None
+    app_loaded_by: str | None = None
+    listening: float | None = None
+    ready: float | None = None
+    first_calls: dict[str, FirstCall] = field(default_factory=dict)
+    imports: ImportProfile = field(default_factory=ImportProfile)
+    process_started_note: str | None = None
+
+    @property
+    def origin(self) -> float | None:
+        """Where the cold start is measured from: the process's start, else the timer's import."""
+        return self.process_started if self.process_started is not None else self.timer_imported
+
+    @property
+    def init_seconds(self) -> float | None:
+        """Seconds from :attr:`origin` to ready; ``None`` until the first call completed."""
+        origin = self.origin
+        if self.ready is None or origin is None:
+            return None
+        return max(0.0, self.ready - origin)
+
+    def to_dict(self) -> dict[str, Any]:
+        init = self.init_seconds
+        return {
+            "process_started": self.process_started,
+            "process_started_note": self.process_started_note,
+            "timer_imported": self.timer_imported,
+            "app_loaded": self.app_loaded,
+            "app_loaded_by": self.app_loaded_by,
+            "listening": self.listening,
+            "ready": self.ready,
+            "init_ms": None if init is None else init * 1000,
+            "first_calls": {name: call.to_dict() for name, call in sorted(self.first_calls.items())},
+            "imports": self.imports.to_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> StartupRecord:
+        return cls(
+            process_started=data.get("process_started"),
+            process_started_note=data.get("process_started_note"),
+            timer_imported=data.get("timer_imported"),
+            app_loaded=data.get("app_loaded"),
+            app_loaded_by=data.get("app_loaded_by"),
+            listening=data.get("listening"),
+            ready=data.get("ready"),
+            first_calls={str(k): FirstCall.from_dict(v) for k, v in (data.get("first_calls") or {}).items()},
+            imports=ImportProfile.from_dict(data.get("imports") or {"state": "off"}),
+        )
+
+
+def summary_line(record: StartupRecord) -> str:
+    """The start-up of a process in one log line, e.g. ``cold start: ready 1.234 s after the process started
+    (timer imported +0.210 s, app loaded +0.950 s, first call echo 12.1 ms); slowest imports: ...``."""
+    origin = record.origin
+    since = "the process started" if record.process_started is not None else "the timer was imported"
+
+    def offset(moment: float | None) -> str:
+        return "?" if moment is None or origin is None else f"+{moment - origin:.3f} s"
+
+    init = record.init_seconds
+    parts = [f"timer imported {offset(record.timer_imported)}", f"app loaded {offset(record.app_loaded)}"]
+    if record.listening is not None:
+        parts.append(f"listening {offset(record.listening)}")
+    parts += [f"first call {name} {call.duration_ms:.1f} ms" for name, call in sorted(record.first_calls.items())]
+    text = f"cold start: ready {'?' if init is None else f'{init:.3f}'} s after {since} ({', '.join(parts)})"
+    imports = record.imports
+    if imports.slowest:
+        slowest = ", ".join(f"{entry.module} {entry.self_ms:.1f} ms" for entry in imports.slowest[:5])
+        text += f"; imports {imports.total_ms:.0f} ms in all, slowest (self): {slowest}"
+    elif imports.note:
+        text += f"; import profile: {imports.note}"
+    return text
+
+
+class Startup:
+    """The start-up milestones of this process; every method is thread-safe and never raises.
+
+    Parameters
+    ----------
+    profile_imports: bool
+        Start the import profiler now.
+    wall: Callable[[], float]
+        The wall clock in seconds (``time.time``).
+    proc: Path
+        Where ``/proc`` is (tests point it elsewhere).
+    """
+
+    def __init__(
+        self, profile_imports: bool = True, wall: Callable[[], float] = time.time, proc: Path = Path("/proc")
+    ) -> None:
+        self._wall = wall
+        self._lock = threading.Lock()
+        self.timer_imported: float | None = wall()
+        self.process_started, self.process_started_note = process_start_time(proc, wall)
+        self.app_loaded: float | None = None
+        self.app_loaded_by: str | None = None
+        self.listening: float | None = None
+        self.ready: float | None = None
+        #: The app's script module (``function_app``, or ``PYTHON_SCRIPT_FILE_NAME``) and the modules defining
+        #: functions decorated with @timed: the end of their import is "app loaded".
+        self.app_modules: set[str] = {script_module()}
+        self._app_listeners: list[Callable[[str], None]] = []
+        self._app_checked = False
+        self.slowest = DEFAULT_SLOWEST
+        self.profiler = ImportProfiler(on_imported=self._imported)
+        #: Called once per process when start-up is over (kept across fork: a child has its own start-up).
+        self._listeners: list[Callable[[StartupRecord], None]] = []
+        if profile_imports:
+            self.profiler.start()
+        else:
+            self.profiler.note = f"off ({PROFILE_ENV_VAR} is set to turn it off)"
+
+    @property
+    def over(self) -> bool:
+        """Whether start-up ended (a first call completed)."""
+        return self.ready is not None
+
+    def app_defines(self, module: str) -> None:
+        """``module`` defines a ``@timed`` function: the end of its import means the app is loaded."""
+        self.app_modules.add(module)
+
+    def app_loaded_now(self, by: str) -> None:
+        """The app is loaded (the first report wins; later ones are later by construction)."""
+        with self._lock:
+            if self.app_loaded is None:
+                self.app_loaded, self.app_loaded_by = self._wall(), by
+
+    def on_app_loaded(self, callback: Callable[[str], None]) -> None:
+        """Call ``callback`` with the app module's name when its import ends (or, unseen, at the first call)."""
+        self._app_listeners.append(callback)
+
+    def _app_module_loaded(self, module: str) -> None:
+        with self._lock:
+            if self._app_checked:
+                return
+            self._app_checked = True
+        for callback in list(self._app_listeners):
+            try:
+                callback(module)
+            except Exception:
+                logger.warning("an app-loaded listener failed", exc_info=True)
+
+    def listening_now(self) -> None:
+        """The server embedding the app accepts connections from now on."""
+        with self._lock:
+            if self.listening is None:
+                self.listening = self._wall()
+
+    def on_over(self, callback: Callable[[StartupRecord], None]) -> None:
+        """Call ``callback`` with the record when start-up is over, in this process and in forked ones."""
+        with self._lock:
+            self._listeners.append(callback)
+            if self.ready is None:
+                return
+        callback(self.record())
+
+    def first_call_done(self, started: float, ended: float) -> None:
+        """A call ended: the first one ends start-up (the profiler leaves, the summary is logged)."""
+        with self._lock:
+            if self.ready is not None:
+                return
+            if self.app_loaded is None:
+                self.app_loaded, self.app_loaded_by = started, "first call (the worker had loaded the app by then)"
+            self.ready = ended
+            callbacks = list(self._listeners)
+        self.profiler.stop(self.slowest)
+        self._app_module_loaded(script_module())
+        record = self.record()
+        for callback in callbacks:
+            try:
+                callback(record)
+            except Exception:  # a failing listener must not break the call that ended start-up
+                logger.warning("a start-up listener failed", exc_info=True)
+
+    def record(self, first_calls: dict[str, FirstCall] | None = None) -> StartupRecord:
+        """A copy of the milestones, with these first calls."""
+        return StartupRecord(
+            process_started=self.process_started,
+            process_started_note=self.process_started_note,
+            timer_imported=self.timer_imported,
+            app_loaded=self.app_loaded,
+            app_loaded_by=self.app_loaded_by,
+            listening=self.listening,
+            ready=self.ready,
+            first_calls=dict(first_calls or {}),
+            imports=self.profiler.profile(self.slowest),
+        )
+
+    def forked(self) -> None:
+        """In a forked child: a new process, whose imports and app loading happened in the parent."""
+        self._lock = threading.Lock()
+        self.process_started, self.process_started_note = process_start_time(now=self._wall)
+        self.timer_imported = None
+        self.app_loaded = self.app_loaded_by = self.listening = self.ready = None
+        if self.profiler.active:
+            self.profiler.stop(self.slowest)
+        self.profiler = ImportProfiler()
+        self.profiler.note = "the process was forked after its imports: they happened in the parent"
+
+    def _imported(self, module: str) -> None:
+        if module in self.app_modules:
+            self.app_loaded_now(f"import of {module} finished")
+            self._app_module_loaded(module)
+
+
+def script_module(environ: dict[str, str] | os._Environ[str] = os.environ) -> str:
+    """The module name of the app's script: ``function_app`` unless ``PYTHON_SCRIPT_FILE_NAME`` says otherwise."""
+    name = environ.get("PYTHON_SCRIPT_FILE_NAME", "").strip() or "function_app.py"
+    return name[:-3] if name.endswith(".py") else name
+
+
+def _profiling_wanted(environ: dict[str, str] | os._Environ[str] = os.environ) -> bool:
+    return environ.get(PROFILE_ENV_VAR, "").strip().lower() not in _OFF_WORDS
+
+
+#: This process's start-up, created when the package is imported.
+PROCESS = Startup(profile_imports=_profiling_wanted())

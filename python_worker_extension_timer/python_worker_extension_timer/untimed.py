@@ -1,0 +1,82 @@
+"""Which functions of an app would go untimed, and one warning that names them.
+
+The Python 3.13+ worker runs no extension hooks, nor does the 4.x worker
+while ``PYTHON_ENABLE_WORKER_EXTENSIONS`` is off: there only functions
+decorated with ``@timed`` are timed. When the app's module has been imported,
+its ``FunctionApp`` lists every function; those without the decorator are
+named in one warning through :mod:`logging` (where the worker's log handling
+sees it). Nothing is said when every function is timed, or when hooks run.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Mapping
+from types import ModuleType
+
+from azure.functions import FunctionRegister
+
+from .decorator import is_timed
+
+__all__ = ["ENABLE_FLAG", "hooks_run", "untimed_functions", "warn_if_untimed"]
+
+ENABLE_FLAG = "PYTHON_ENABLE_WORKER_EXTENSIONS"
+_TRUE_WORDS = frozenset({"1", "true", "t", "yes", "y"})
+#: The newest Python whose Azure Functions worker still runs extensions.
+LAST_WITH_HOOKS = (3, 12)
+
+_THIS_PYTHON = (sys.version_info.major, sys.version_info.minor)
+
+logger = logging.getLogger("python_worker_extension_timer")
+
+
+def hooks_run(environ: Mapping[str, str] = os.environ, version_info: tuple[int, ...] = _THIS_PYTHON) -> bool:
+    """Whether Azure's worker for this Python, with this environment, runs the extension's hooks."""
+    return tuple(version_info[:2]) <= LAST_WITH_HOOKS and environ.get(ENABLE_FLAG, "").strip().lower() in _TRUE_WORDS
+
+
+def untimed_functions(module: ModuleType) -> list[str]:
+    """The functions of every ``FunctionApp`` in ``module`` that are not decorated with ``@timed``."""
+    names = []
+    for value in list(vars(module).values()):
+        if not isinstance(value, FunctionRegister):
+            continue
+        try:
+            functions = value.get_functions()
+        except Exception:  # an app the worker would refuse anyway: not ours to judge
+            continue
+        for function in functions:
+            name = function.get_function_name()
+            if name and not is_timed(function.get_user_function()):
+                names.append(name)
+    return sorted(set(names))
+
+
+def warn_if_untimed(
+    module_name: str, environ: Mapping[str, str] = os.environ, version_info: tuple[int, ...] = _THIS_PYTHON
+) -> list[str]:
+    """Warn once, naming them, when functions of the app module ``module_name`` would go untimed here."""
+    module = sys.modules.get(module_name)
+    if module is None or hooks_run(environ, version_info):
+        return []
+    untimed = untimed_functions(module)
+    if untimed:
+        why = (
+            f"Python {version_info[0]}.{version_info[1]}'s worker runs no extension hooks"
+            if tuple(version_info[:2]) > LAST_WITH_HOOKS
+            else f"{ENABLE_FLAG} is not 1/true, so the worker runs no extension hooks"
+        )
+        logger.warning(
+            "python_worker_extension_timer: %s, and %d function%s of %s %s not decorated with @timed, so %s "
+            "untimed: %s. Put @timed under @app.route (from python_worker_extension_timer import timed).",
+            why,
+            len(untimed),
+            "" if len(untimed) == 1 else "s",
+            module_name,
+            "is" if len(untimed) == 1 else "are",
+            "it goes" if len(untimed) == 1 else "they go",
+            ", ".join(untimed),
+        )
+    return untimed
