@@ -34,6 +34,8 @@ def test_families_follow_prometheus_and_opentelemetry_naming(timed):
         "faas_invocations": "counter",
         "faas_errors": "counter",
         "faas_abandoned": "counter",
+        "faas_coldstarts": "counter",
+        "faas_init_duration_seconds": "histogram",
     }
     assert b"faas_invocations_total{" in body
 
