@@ -7,10 +7,8 @@ handlers are quick and CPU-bound, so a thread-pool hop per call would only add
 cost (the worker runs async functions on its event loop).
 """
 
-import azure.functions as func
-
-from echo_service import handlers
-
+# The timer first: its start-up record profiles every import after it, the app's own included, so a
+# slow cold start shows which import it was (on /latency and /ui/latency).
 try:
     from python_worker_extension_timer import TimerExtension, timed
 except ImportError as error:  # e.g. the project folder of the same name shadows a missing install
@@ -18,6 +16,10 @@ except ImportError as error:  # e.g. the project folder of the same name shadows
         "python_worker_extension_timer is not installed; run `pip install -r requirements.txt`, "
         "which installs it from the ./python_worker_extension_timer folder"
     ) from error
+
+import azure.functions as func  # noqa: E402, I001
+
+from echo_service import handlers  # noqa: E402
 
 # Times every invocation: with PYTHON_ENABLE_WORKER_EXTENSIONS=1 on Python 3.10-3.12
 # the worker's hooks do, and @timed adds failures at once; on Python 3.13+ (whose

@@ -22,6 +22,9 @@ class JsonLineFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         attributes: dict[str, Any] = {"logger": record.name}
+        extra = getattr(record, "attributes", None)  # logger.info(..., extra={"attributes": {...}})
+        if isinstance(extra, dict):
+            attributes.update(extra)
         if record.exc_info:
             attributes["exception"] = "".join(traceback.format_exception(*record.exc_info))
         line = {

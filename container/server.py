@@ -21,6 +21,7 @@ from types import FrameType
 
 import uvicorn
 
+from .listening import announce_listening
 from .logs import log_config
 from .settings import STATISTICS_DIR_VARIABLE, ServerSettings, SettingsError
 from .supervisor import Supervisor
@@ -36,6 +37,11 @@ class DrainingServer(uvicorn.Server):
     """
 
     drain_seconds = 0.5
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            announce_listening()
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         await asyncio.sleep(self.drain_seconds)

@@ -24,7 +24,7 @@ from .settings import (
     make_settings,
 )
 from .snapshot import MergedView
-from .startup import PROCESS, StartupRecord, summary_line
+from .startup import PROCESS, StartupRecord, summary_attributes, summary_line
 from .state import TimerState, opentelemetry_sink
 from .untimed import warn_if_untimed
 
@@ -407,7 +407,7 @@ class TimerExtension(AppExtensionBase):
     def _log_startup(cls, record: StartupRecord) -> None:
         """One line per process when start-up is over: where its time went, the slowest imports."""
         try:
-            cls._state.active.logger.info("%s", summary_line(record))
+            cls._state.active.logger.info("%s", summary_line(record), extra={"attributes": summary_attributes(record)})
         except Exception as exc:
             cls._problem("startup", exc)
 

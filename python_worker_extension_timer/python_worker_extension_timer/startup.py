@@ -30,10 +30,12 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from importlib.machinery import ModuleSpec
 from pathlib import Path
 from typing import Any
 
@@ -178,6 +180,25 @@ def summary_line(record: StartupRecord) -> str:
     return text
 
 
+def summary_attributes(record: StartupRecord) -> dict[str, Any]:
+    """The figures of :func:`summary_line` as flat attributes (JSON log lines, Snowflake's event table)."""
+    origin = record.origin
+    first_import = record.imports.slowest[0] if record.imports.slowest else None
+    return {
+        "event": "cold_start",
+        "process.pid": os.getpid(),
+        "faas.coldstart": True,
+        "startup.measured_from": "process start" if record.process_started is not None else "timer import",
+        "startup.init_s": record.init_seconds,
+        "startup.app_loaded_s": None if record.app_loaded is None or origin is None else record.app_loaded - origin,
+        "startup.app_loaded_by": record.app_loaded_by,
+        "startup.first_calls_ms": {name: call.duration_ms for name, call in sorted(record.first_calls.items())},
+        "startup.imports_ms": record.imports.total_ms,
+        "startup.slowest_import": None if first_import is None else first_import.module,
+        "startup.slowest_import_ms": None if first_import is None else first_import.self_ms,
+    }
+
+
 class Startup:
     """The start-up milestones of this process; every method is thread-safe and never raises.
 
@@ -211,6 +232,8 @@ class Startup:
         self.profiler = ImportProfiler(on_imported=self._imported)
         #: Called once per process when start-up is over (kept across fork: a child has its own start-up).
         self._listeners: list[Callable[[StartupRecord], None]] = []
+        for module in self.app_modules:
+            watch_import_end(module, self._imported)
         if profile_imports:
             self.profiler.start()
         else:
@@ -223,7 +246,9 @@ class Startup:
 
     def app_defines(self, module: str) -> None:
         """``module`` defines a ``@timed`` function: the end of its import means the app is loaded."""
-        self.app_modules.add(module)
+        if module not in self.app_modules:
+            self.app_modules.add(module)
+        watch_import_end(module, self._imported)
 
     def app_loaded_now(self, by: str) -> None:
         """The app is loaded (the first report wins; later ones are later by construction)."""
@@ -307,6 +332,48 @@ class Startup:
         if module in self.app_modules:
             self.app_loaded_now(f"import of {module} finished")
             self._app_module_loaded(module)
+
+
+class _WatchedSpec(ModuleSpec):
+    """A module spec that says when its module's import ends, then becomes a plain ``ModuleSpec`` again.
+
+    The import system marks a module's spec ``_initializing = True`` while it
+    runs the module's code and sets it back to ``False`` when the import ends
+    (``importlib._bootstrap._load_unlocked``, Python 3.4 to 3.13). The module
+    that imports this package (``function_app``) is still importing when the
+    profiler starts, so the profiler cannot see that import end; this can.
+    """
+
+    @property
+    def _initializing(self) -> bool:
+        return bool(self.__dict__.get("_watched_initializing", False))
+
+    @_initializing.setter
+    def _initializing(self, value: bool) -> None:
+        self.__dict__["_watched_initializing"] = value
+        if not value:
+            self.__class__ = ModuleSpec  # type: ignore[assignment]
+            self.__dict__.pop("_watched_initializing", None)
+            self._initializing = False
+            callback = self.__dict__.pop("_watched_callback", None)
+            if callback is not None:
+                callback(self.name)
+
+
+def watch_import_end(module: str, callback: Callable[[str], None]) -> bool:
+    """Call ``callback(module)`` when the import of ``module``, under way now, ends; False if it is not under way."""
+    spec = getattr(sys.modules.get(module), "__spec__", None)
+    if type(spec) is not ModuleSpec or not getattr(spec, "_initializing", False):
+        return False
+    try:
+        spec.__dict__["_watched_callback"] = callback
+        spec.__dict__["_watched_initializing"] = True
+        del spec.__dict__["_initializing"]
+        spec.__class__ = _WatchedSpec
+    except (TypeError, KeyError, AttributeError):
+        spec.__dict__.pop("_watched_callback", None)
+        return False
+    return True
 
 
 def script_module(environ: dict[str, str] | os._Environ[str] = os.environ) -> str:
