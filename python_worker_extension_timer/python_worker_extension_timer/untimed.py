@@ -38,18 +38,24 @@ def hooks_run(environ: Mapping[str, str] = os.environ, version_info: tuple[int, 
 
 
 def untimed_functions(module: ModuleType) -> list[str]:
-    """The functions of every ``FunctionApp`` in ``module`` that are not decorated with ``@timed``."""
+    """The functions of every ``FunctionApp`` in ``module`` that are not decorated with ``@timed``.
+
+    Reads the app's function builders, never ``get_functions()``: that call
+    builds and registers the functions' names, and the worker's own call
+    after ours would then fail with "does not have a unique function name".
+    """
     names = []
     for value in list(vars(module).values()):
         if not isinstance(value, FunctionRegister):
             continue
-        try:
-            functions = value.get_functions()
-        except Exception:  # an app the worker would refuse anyway: not ours to judge
-            continue
-        for function in functions:
-            name = function.get_function_name()
-            if name and not is_timed(function.get_user_function()):
+        for builder in list(getattr(value, "_function_builders", ())):
+            function = getattr(builder, "_function", None)
+            try:
+                name = function.get_function_name() if function is not None else None
+                user_function = function.get_user_function() if function is not None else None
+            except Exception:  # a shape of the library we do not know: say nothing rather than something wrong
+                continue
+            if name and not is_timed(user_function):
                 names.append(name)
     return sorted(set(names))
 
