@@ -285,8 +285,9 @@ class Startup:
                 return
         callback(self.record())
 
-    def first_call_done(self, started: float, ended: float) -> None:
-        """A call ended: the first one ends start-up (the profiler leaves, the summary is logged)."""
+    def first_call_done(self, name: str, call: FirstCall) -> None:
+        """A function's first call ended; the first of them ends start-up (the profiler leaves, a line is logged)."""
+        started, ended = call.started, call.ended
         with self._lock:
             if self.ready is not None:
                 return
@@ -296,7 +297,7 @@ class Startup:
             callbacks = list(self._listeners)
         self.profiler.stop(self.slowest)
         self._app_module_loaded(script_module())
-        record = self.record()
+        record = self.record({name: call})
         for callback in callbacks:
             try:
                 callback(record)

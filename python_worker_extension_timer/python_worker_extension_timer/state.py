@@ -104,7 +104,7 @@ class TimerState:
         call = FirstCall(wall(start_ns) / NS_PER_SECOND, wall(end_ns) / NS_PER_SECOND, (end_ns - start_ns) / 1e6, error)
         if self.first_calls.setdefault(name, call) is not call:
             return False
-        PROCESS.first_call_done(call.started, call.ended)
+        PROCESS.first_call_done(name, call)
         return True
 
     def apply(self, settings: Settings) -> None:

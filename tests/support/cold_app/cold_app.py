@@ -1,10 +1,10 @@
 """A test app with a slow cold start: a module that takes 0.3 s to import, a function whose first call takes 0.2 s."""
 
+from python_worker_extension_timer import TimerExtension, timed  # noqa: I001  (first: it profiles what follows)
+
 import time
 
-from python_worker_extension_timer import TimerExtension, timed
-
-import azure.functions as func  # noqa: I001
+import azure.functions as func
 import slow_import  # noqa: F401  (0.3 s at import)
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
