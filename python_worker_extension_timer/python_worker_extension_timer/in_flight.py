@@ -158,5 +158,9 @@ class InFlight:
         self._starts.clear()
         self._next_sweep = _NEG_INF
 
+    def ids(self) -> list[Hashable]:
+        """The invocation ids open now (a copy)."""
+        return list(self._starts)
+
     def __len__(self) -> int:
         return len(self._starts)
