@@ -11,6 +11,8 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
+from .startup_view import startup_section
+
 # The chart's frame in SVG units: a gutter for the count axis on the left, room for the
 # percentile labels on top and for the duration axis below the plot.
 CHART_WIDTH, CHART_HEIGHT = 600, 196
@@ -245,8 +247,10 @@ def sections(snapshot: Mapping[str, Any]) -> str:
             "or when functions are decorated with <code>@timed</code>.</p>"
         )
     window = (snapshot.get("window") or {}).get("functions") or {}
-    return "".join(function_section(name, functions[name], window.get(name)) for name in sorted(functions)) + (
-        processes_section(snapshot.get("processes") or [])
+    return (
+        "".join(function_section(name, functions[name], window.get(name)) for name in sorted(functions))
+        + startup_section(snapshot)
+        + processes_section(snapshot.get("processes") or [])
     )
 
 

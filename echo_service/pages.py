@@ -91,10 +91,20 @@ $head<title>$title</title>
   .histogram .caption { font-size: 11px; }
   .histogram .marker-label { fill: var(--marker); font-weight: 600; }
   .empty { color: var(--muted); }
+  .startup { margin: 0 0 1.25rem; padding: 1rem 1.25rem; border-radius: .5rem; background: var(--panel);
+             overflow-x: auto; }
+  .startup h3 { font-size: .9rem; margin: 1rem 0 .25rem; }
+  .timeline, .imports { display: block; max-width: 100%; height: auto; }
+  :is(.timeline, .imports) text { fill: var(--muted); font-size: 12px; font-family: inherit; }
+  :is(.timeline, .imports) .value { fill: var(--fg); }
+  .phase-boot { fill: var(--line); }
+  .phase-app { fill: var(--marker); }
+  .phase-first, .import { fill: var(--bar); }
+  .listening { stroke: var(--fg); stroke-width: 2; }
   @media (max-width: 32rem) {
     body { padding: 1.5rem .75rem; }
     h1 { font-size: 1.35rem; }
-    .function, .processes { padding: .75rem; }
+    .function, .processes, .startup { padding: .75rem; }
     /* The six figures as two rows of three, each value under its heading. */
     .stats table { display: grid; grid-template-columns: repeat(3, minmax(0, 1fr)); column-gap: .5rem; }
     .stats thead, .stats tbody, .stats tr { display: contents; }

@@ -198,13 +198,24 @@ class MergedView:
         return dict(sorted(counts.items()))
 
     def startup_summary(self, slowest: int = 10) -> dict[str, Any]:
-        """Cold starts across processes: how many, time to ready (p50, max), first calls, slowest imports."""
+        """Cold starts across processes: how many, time to ready (p50, max), first calls, slowest imports.
+
+        ``slowest_imports`` lists modules by their slowest self time in any
+        process, with ``processes``: in how many processes' profiles it is.
+        """
         starts = self.startups()
         ready = sorted(self.init_seconds())
-        imports = sorted(
-            ({"pid": p.pid, **entry.to_dict()} for p, startup in starts for entry in startup.imports.slowest),
-            key=lambda entry: -float(entry["self_ms"]),
-        )
+        imports: dict[str, dict[str, Any]] = {}
+        for _, startup in starts:  # per module, the slowest of the processes that imported it
+            for entry in startup.imports.slowest:
+                seen = imports.get(entry.module)
+                if seen is None:
+                    imports[entry.module] = {**entry.to_dict(), "processes": 1}
+                    continue
+                seen["processes"] += 1
+                if entry.self_ms > seen["self_ms"]:
+                    seen.update(self_ms=entry.self_ms, cumulative_ms=entry.cumulative_ms)
+        slowest_imports = sorted(imports.values(), key=lambda entry: -float(entry["self_ms"]))[:slowest]
         first_calls: dict[str, list[dict[str, Any]]] = {}
         for p, startup in starts:
             for name, call in startup.first_calls.items():
@@ -217,7 +228,7 @@ class MergedView:
                 "max": None if not ready else ready[-1] * 1000,
             },
             "first_calls": dict(sorted(first_calls.items())),
-            "slowest_imports": imports[:slowest],
+            "slowest_imports": slowest_imports,
         }
 
     def to_dict(self, extension: str, version: str) -> dict[str, Any]:

@@ -385,3 +385,32 @@ def test_the_latency_view_adds_up_both_worker_processes(
     # A row counts every invocation of its process: the echoes, and the health checks and pages too.
     assert all(shown[pid] >= echoes_of[pid] for pid in shown), (shown, echoes_of)
     assert png_size(shot)[0] == 1000
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_start_up_panel_draws_each_processs_cold_start_and_the_slowest_imports(
+    page: Any, artifacts: Path, two_process_server: ServerProcess, scheme: str
+) -> None:
+    base_url = two_process_server.base_url
+    send_echoes(base_url, 40)  # both processes serve some, so both finish their start-up
+    page.emulate_media(color_scheme=scheme)
+    deadline = time.monotonic() + SETTLE_TIMEOUT_S
+    page.goto(f"{base_url}/ui/latency")
+    bars = page.locator("section.startup svg.timeline rect.phase-first")
+    while bars.count() < 2 + 1 and time.monotonic() < deadline:  # both processes ready, and the legend
+        page.wait_for_timeout(100)
+        page.goto(f"{base_url}/ui/latency")
+    panel = page.locator("section.startup")
+    expect(panel.locator("h2")).to_have_text("Cold starts")
+    expect(panel.locator('[data-stat="startup"]')).to_contain_text("2 process starts, time to ready p50 ")
+    for phase in ("phase-boot", "phase-app", "phase-first"):
+        expect(panel.locator(f"svg.timeline rect.{phase}")).to_have_count(2 + 1)  # one per process, one in the legend
+    expect(panel.locator("svg.timeline line.listening")).to_have_count(2)
+    expect(panel.locator("svg.imports rect.import")).to_have_count(10)
+    expect(panel.locator('table.first-calls tr[data-function="echo"] td').nth(1)).to_have_text("2")
+    widths = [float(bar.get_attribute("width") or 0) for bar in panel.locator("svg.imports rect.import").all()]
+    assert widths == sorted(widths, reverse=True) and widths[0] > widths[-1] > 0
+    fill = panel.locator("svg.timeline rect.phase-first").first.evaluate("e => getComputedStyle(e).fill")
+    background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert fill != background
+    panel.screenshot(path=artifacts / f"startup-panel-{scheme}.png")
