@@ -261,3 +261,45 @@ SELECT
     AND increase IS NOT NULL
   GROUP BY 1, 2
   ORDER BY 1 DESC, 2;
+
+-- (d) Cold starts per service instance, from the start-up log lines (LOG rows, attributes in
+-- RECORD_ATTRIBUTES). Every worker process writes two: our server's "listening" line (process start
+-- to accepting connections) and the timer's "cold_start" line when its first call ended (process start
+-- to ready, when the app finished loading, each function's first call, the slowest import). A new
+-- instance, a replaced worker process and a resumed service each add a row. Figures are seconds from
+-- the process's start, or from the timer's import where the OS did not say (startup.measured_from).
+WITH startup_lines AS (
+    SELECT
+        timestamp,
+        COALESCE(resource_attributes:"snow.service.container.instance",
+                 resource_attributes:"snow.container.instance",
+                 resource_attributes:"snow.service.instance")::string        AS instance,
+        record_attributes:"process.pid"::number                              AS pid,
+        record_attributes:"event"::string                                    AS event,
+        record_attributes                                                    AS attributes
+      FROM SNOWFLAKE.TELEMETRY.EVENTS
+      WHERE timestamp > DATEADD(day, -1, SYSDATE())
+        AND record_type = 'LOG'
+        AND resource_attributes:"snow.service.name" = 'ECHO_SERVICE'
+        AND record_attributes:"event"::string IN ('listening', 'cold_start')
+)
+SELECT
+    ready.timestamp                                                          AS ready_at,
+    ready.instance,
+    ready.pid,
+    listening.attributes:"startup.listening_s"::float                        AS listening_s,
+    ready.attributes:"startup.init_s"::float                                 AS time_to_ready_s,
+    ready.attributes:"startup.app_loaded_s"::float                           AS app_loaded_s,
+    ready.attributes:"startup.first_calls_ms"                                AS first_call_ms,
+    ready.attributes:"startup.imports_ms"::float                             AS imports_ms,
+    ready.attributes:"startup.slowest_import"::string                        AS slowest_import,
+    ready.attributes:"startup.slowest_import_ms"::float                      AS slowest_import_ms,
+    ready.attributes:"startup.measured_from"::string                         AS measured_from
+  FROM startup_lines AS ready
+  LEFT JOIN startup_lines AS listening
+    ON listening.event = 'listening'
+   AND listening.instance IS NOT DISTINCT FROM ready.instance
+   AND listening.pid = ready.pid
+   AND listening.timestamp BETWEEN DATEADD(minute, -10, ready.timestamp) AND ready.timestamp
+  WHERE ready.event = 'cold_start'
+  ORDER BY ready_at DESC;

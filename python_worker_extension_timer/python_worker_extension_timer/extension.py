@@ -19,6 +19,7 @@ from .settings import (
     DEFAULT_LOGGER_NAME,
     DEFAULT_MAX_AGE_SECONDS,
     DEFAULT_MAX_IN_FLIGHT,
+    DEFAULT_SLOWEST_IMPORTS,
     LogLevel,
     Settings,
     make_settings,
@@ -99,6 +100,7 @@ class TimerExtension(AppExtensionBase):
         max_age_seconds: float = DEFAULT_MAX_AGE_SECONDS,
         max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
         clock: Clock | None = None,
+        slowest_imports: int = DEFAULT_SLOWEST_IMPORTS,
     ) -> None:
         """Set the configuration; call from ``function_app.py``.
 
@@ -138,6 +140,10 @@ class TimerExtension(AppExtensionBase):
             ``time.perf_counter_ns``. It is called once here to check that
             it returns an int. Changing the clock forgets the invocations in
             flight, which were timed with the old one.
+        slowest_imports: int
+            How many of the slowest imports this process's start-up record
+            keeps (0 to 1000); the rest are summed. Default 20. Applies to the
+            process (the start-up record is one per process).
 
         Raises
         ------
@@ -157,8 +163,10 @@ class TimerExtension(AppExtensionBase):
             max_age_seconds=max_age_seconds,
             max_in_flight=max_in_flight,
             clock=clock,
+            slowest_imports=slowest_imports,
         )
         cls._state.apply(settings)
+        PROCESS.slowest = settings.slowest_imports
         cls._state.ensure_publishing(cls.__name__)
 
     # --- worker hooks ---------------------------------------------------

@@ -23,6 +23,7 @@ __all__ = [
     "DEFAULT_LOG_LEVEL",
     "DEFAULT_MAX_AGE_SECONDS",
     "DEFAULT_MAX_IN_FLIGHT",
+    "DEFAULT_SLOWEST_IMPORTS",
 ]
 
 DEFAULT_LOGGER_NAME = "python_worker_extension_timer"
@@ -32,6 +33,8 @@ DEFAULT_LOGGER_NAME = "python_worker_extension_timer"
 DEFAULT_LOG_LEVEL = logging.DEBUG
 DEFAULT_MAX_AGE_SECONDS = 300.0
 DEFAULT_MAX_IN_FLIGHT = 10_000
+#: How many of the slowest imports a start-up record keeps.
+DEFAULT_SLOWEST_IMPORTS = 20
 
 #: What ``log_level`` accepts.
 LogLevel = int | str | None
@@ -48,6 +51,7 @@ class Settings:
     max_age_seconds: float = DEFAULT_MAX_AGE_SECONDS
     max_in_flight: int = DEFAULT_MAX_IN_FLIGHT
     clock: Clock = default_clock
+    slowest_imports: int = DEFAULT_SLOWEST_IMPORTS
 
     @property
     def max_age_ns(self) -> int:
@@ -112,6 +116,14 @@ def _check_max_in_flight(value: object) -> int:
     return value
 
 
+def _check_slowest_imports(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"slowest_imports must be an int, got {_type_name(value)}")
+    if not 0 <= value <= 1000:
+        raise ValueError(f"slowest_imports must be between 0 and 1000, got {value}")
+    return value
+
+
 def _check_clock(value: object) -> Clock:
     if value is None:
         return default_clock
@@ -134,6 +146,7 @@ def make_settings(
     max_age_seconds: float = DEFAULT_MAX_AGE_SECONDS,
     max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
     clock: Clock | None = None,
+    slowest_imports: int = DEFAULT_SLOWEST_IMPORTS,
 ) -> Settings:
     """Validate the arguments of ``TimerExtension.configure()``.
 
@@ -152,4 +165,5 @@ def make_settings(
         max_age_seconds=_check_max_age(max_age_seconds),
         max_in_flight=_check_max_in_flight(max_in_flight),
         clock=_check_clock(clock),
+        slowest_imports=_check_slowest_imports(slowest_imports),
     )

@@ -248,3 +248,25 @@ def test_a_fresh_process_profiles_the_apps_imports_and_times_its_cold_first_call
     assert result["count"] == 2  # the cold call counts like the warm one
     assert startup["app_loaded_by"] == "import of function_app finished"
     assert startup["process_started"] <= startup["timer_imported"] <= startup["app_loaded"] <= startup["ready"]
+
+
+@pytest.mark.parametrize("value, error", [(-1, ValueError), (1001, ValueError), (True, TypeError), (2.0, TypeError)])
+def test_slowest_imports_is_validated(value: object, error: type[Exception]):
+    from python_worker_extension_timer import TimerExtension
+
+    with pytest.raises(error, match="slowest_imports"):
+        TimerExtension.configure(slowest_imports=value)  # type: ignore[arg-type]
+
+
+def test_slowest_imports_sets_how_many_the_record_keeps():
+    from python_worker_extension_timer import TimerExtension
+    from python_worker_extension_timer.startup import PROCESS
+
+    before = PROCESS.slowest
+    try:
+        TimerExtension.configure(slowest_imports=3)
+        assert PROCESS.slowest == 3
+        assert len(TimerExtension.stats()["processes"][0]["startup"]["imports"]["slowest"]) <= 3
+    finally:
+        TimerExtension.configure()
+    assert PROCESS.slowest == before == 20

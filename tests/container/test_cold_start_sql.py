@@ -1,0 +1,39 @@
+"""The event-table query for cold starts reads exactly the attributes the start-up log lines write."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from python_worker_extension_timer.startup import StartupRecord, summary_attributes
+
+SQL_DIR = Path(__file__).resolve().parents[2] / "container" / "sql"
+LISTENING_SOURCE = Path(__file__).resolve().parents[2] / "container" / "listening.py"
+
+
+def metrics_sql() -> str:
+    [path] = SQL_DIR.glob("*_latency_metrics.sql")
+    return "\n".join(line for line in path.read_text().splitlines() if not line.lstrip().startswith("--"))
+
+
+def attributes_read(sql: str, alias: str) -> set[str]:
+    return set(re.findall(alias + r'\.attributes:"([^"]+)"', sql))
+
+
+def test_the_cold_start_query_reads_only_attributes_the_timer_writes() -> None:
+    written = set(summary_attributes(StartupRecord(process_started=1.0, timer_imported=2.0)))
+    read = attributes_read(metrics_sql(), "ready")
+    assert read and read <= written, read - written
+
+
+def test_the_cold_start_query_reads_only_attributes_the_server_writes() -> None:
+    written = set(re.findall(r'"(startup\.[a-z_]+|event|process\.pid)"', LISTENING_SOURCE.read_text()))
+    read = attributes_read(metrics_sql(), "listening")
+    assert read and read <= written, read - written
+
+
+@pytest.mark.parametrize("event", ["listening", "cold_start"])
+def test_the_cold_start_query_selects_both_start_up_lines(event: str) -> None:
+    assert f"'{event}'" in metrics_sql()
