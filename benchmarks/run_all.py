@@ -18,6 +18,7 @@ SCRIPTS = [
     "http_load.py",
     "request_cost.py",
     "startup_memory.py",
+    "cold_start.py",
 ]
 
 

@@ -1,0 +1,180 @@
+#!/usr/bin/env python3
+"""Cold starts: what the import profiler costs at start-up, what the start-up record costs per call, start to ready.
+
+1. Importing the app (`import function_app`) in a fresh process with the import profiler (the default) and
+   without it (`TIMER_IMPORT_PROFILE=0`), runs interleaved, median. Goal: at most 5 % more.
+2. The per-call cost after start-up against the timer before the cold-start work (the package as of
+   `BASELINE_COMMIT`, taken from git into a temporary folder), hooks and decorator, best of interleaved
+   rounds, in fresh processes. Goal: no measurable difference, at most 1 µs.
+3. Our server's start, from its start-up record: process start to the app loaded, to listening, and to ready
+   (the first call, the readiness probe, done), median of 5 starts; and the app's import as the profile saw it.
+
+    python benchmarks/cold_start.py [--imports 15] [--rounds 5] [--n 20000] [--starts 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.harness import PYTHON, ROOT, RunningServer, ratio, server_kinds, table  # noqa: E402
+
+#: The last commit before start-up records and the import profiler: "the timer today" for the per-call goal.
+BASELINE_COMMIT = "cb6d4e3"
+PACKAGE = "python_worker_extension_timer"
+
+IMPORT_APP = """
+import time
+started = time.perf_counter()
+import function_app
+print((time.perf_counter() - started) * 1000)
+"""
+
+PER_CALL = """
+import gc, sys, time
+import azure.functions as func
+from python_worker_extension_timer import TimerExtension
+from container.invocation import InvocationContext
+
+n, way = int(sys.argv[1]), sys.argv[2]
+response = func.HttpResponse("Bob said hello!")
+def function(req):
+    return response
+decorated = TimerExtension.timed(function)
+request = func.HttpRequest("POST", "/echo", body=b"")
+pre, post = TimerExtension.pre_invocation_app_level, TimerExtension.post_invocation_app_level
+contexts = [InvocationContext("function", "/app", f"id-{i}") for i in range(n)]
+decorated(req=request)  # start-up ends at the first call: what follows is the warm path
+gc.collect(); gc.disable()
+started = time.perf_counter_ns()
+if way == "hooks":
+    for context in contexts:
+        args = {"req": request}
+        pre(None, context, args)
+        post(None, context, args, function(**args))
+else:
+    for _ in range(n):
+        decorated(req=request)
+print((time.perf_counter_ns() - started) / n)
+"""
+
+
+def app_import_ms(profile: bool) -> float:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / PACKAGE)])}
+    env["TIMER_IMPORT_PROFILE"] = "1" if profile else "0"
+    done = subprocess.run([PYTHON, "-c", IMPORT_APP], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    return float(done.stdout.strip().splitlines()[-1])
+
+
+def baseline_package(folder: Path) -> Path | None:
+    """The package as of BASELINE_COMMIT, extracted into `folder`; None where git has no such commit."""
+    archive = folder / "baseline.tar"
+    done = subprocess.run(
+        ["git", "archive", "-o", str(archive), BASELINE_COMMIT, f"{PACKAGE}/{PACKAGE}"],
+        cwd=ROOT,
+        capture_output=True,
+    )
+    if done.returncode != 0:
+        return None
+    with tarfile.open(archive) as tar:
+        tar.extractall(folder, filter="data") if sys.version_info >= (3, 12) else tar.extractall(folder)  # noqa: S202
+    return folder / PACKAGE
+
+
+def ns_per_call(package_parent: Path, way: str, n: int) -> float:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(package_parent), str(ROOT)])}
+    env.pop("PYTHON_ENABLE_WORKER_EXTENSIONS", None)
+    done = subprocess.run(
+        [PYTHON, "-W", "ignore", "-c", PER_CALL, str(n), way],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return float(done.stdout.strip().splitlines()[-1])
+
+
+def server_start(starts: int) -> dict[str, float]:
+    _, ours, _ = server_kinds(workers=1)
+    figures: dict[str, list[float]] = {"app loaded": [], "listening": [], "ready": [], "app import": []}
+    for _ in range(starts):
+        with RunningServer(ours) as server, urllib.request.urlopen(server.url("/latency")) as answer:
+            record = json.load(answer)["processes"][0]["startup"]
+        origin = record["process_started"]
+        figures["app loaded"].append(record["app_loaded"] - origin)
+        figures["listening"].append(record["listening"] - origin)
+        figures["ready"].append(record["ready"] - origin)
+        figures["app import"].append(record["app_loaded"] - record["timer_imported"])
+    return {name: statistics.median(values) for name, values in figures.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--imports", type=int, default=15)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--n", type=int, default=20_000)
+    parser.add_argument("--starts", type=int, default=5)
+    args = parser.parse_args()
+
+    with_profile, without = [], []
+    for _ in range(args.imports):  # interleaved, so a slow moment of the machine hits both
+        without.append(app_import_ms(False))
+        with_profile.append(app_import_ms(True))
+    off, on = statistics.median(without), statistics.median(with_profile)
+    print(
+        table(
+            f"Importing the app in a fresh process (median of {args.imports}; goal: the profiler at most 5 % more)",
+            ["", "ms", "vs without"],
+            [
+                ["without the import profiler", f"{off:.1f}", "1.00x"],
+                ["with it (the default)", f"{on:.1f}", ratio(on, off)],
+            ],
+        )
+    )
+
+    with tempfile.TemporaryDirectory() as folder:
+        baseline = baseline_package(Path(folder))
+        if baseline is None:
+            print(f"\nPer-call cost against the timer before: skipped (git has no commit {BASELINE_COMMIT} here).")
+        else:
+            rows = []
+            for way in ("hooks", "decorator"):
+                before, now = [], []
+                for _ in range(args.rounds):
+                    before.append(ns_per_call(baseline.parent, way, args.n))
+                    now.append(ns_per_call(ROOT / PACKAGE, way, args.n))
+                b, c = min(before), min(now)
+                rows.append([way, f"{b:,.0f}", f"{c:,.0f}", f"{(c - b) / 1000:+.2f}", ratio(c, b)])
+            print(
+                table(
+                    f"Per call after start-up, ns (best of {args.rounds} x {args.n:,}; goal: at most 1 µs more than "
+                    f"the timer before, {BASELINE_COMMIT})",
+                    ["way", "before", "now", "added µs", "now vs before"],
+                    rows,
+                )
+            )
+
+    start = server_start(args.starts)
+    print(
+        table(
+            f"Our server's start, one worker process (median of {args.starts} starts, from its start-up record)",
+            ["from the process's start to", "ms"],
+            [[name, f"{seconds * 1000:,.0f}"] for name, seconds in start.items() if name != "app import"]
+            + [["(the app's import: timer imported to app loaded)", f"{start['app import'] * 1000:,.0f}"]],
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
