@@ -340,7 +340,7 @@ class TimerExtension(AppExtensionBase):
         dict
             ::
 
-                {"extension": "TimerExtension", "version": "1.2.0",
+                {"extension": "TimerExtension", "version": "1.3.0",
                  "enabled": True, "mode": "hooks", "reason": None,
                  "in_flight": 0,
                  "functions": {"<name>": {
@@ -358,7 +358,16 @@ class TimerExtension(AppExtensionBase):
                  "processes": [{"pid": int, "alive": bool,
                                 "since": "<ISO time>", "count": int,
                                 "errors": int, "in_flight": int,
-                                "functions": {"<name>": int}}]}
+                                "functions": {"<name>": int},
+                                "startup": {<the process's start-up record>}}],
+                 "startup": {"process_starts": int, "ready": int,
+                             "time_to_ready_ms": {"p50": float|None,
+                                                  "max": float|None},
+                             "first_calls": {"<name>": [{"pid": int,
+                                             "duration_ms": float}]},
+                             "slowest_imports": [{"module": str,
+                                 "self_ms": float, "cumulative_ms": float,
+                                 "processes": int}]}}
 
             ``enabled`` is False, with the ``reason``, while nothing is
             recorded: no worker hook ran in any process and no function is
@@ -373,7 +382,12 @@ class TimerExtension(AppExtensionBase):
             ``histogram`` lists the upper bound and count of each non-empty
             bucket in ascending order. ``processes`` lists every worker
             process whose statistics are included, with its invocations
-            in all (``count``) and per function. Times are UTC.
+            in all (``count``) and per function, and its ``startup``
+            record (see :mod:`.startup`: when it started, when the timer was
+            imported, when the app was loaded, each function's first (cold)
+            call, the import profile). ``startup`` sums the cold starts up
+            across processes: a replaced worker process is a new process
+            and a new cold start. Times are UTC.
         """
         return cls.view().to_dict(cls.__name__, __version__)
 

@@ -12,7 +12,7 @@ from echo_service.latency_view import DISPLAY_BINS, histogram_svg, rebin
 NO_TIMES = {"min_ms": None, "mean_ms": None, "max_ms": None, "p50_ms": None, "p90_ms": None, "p99_ms": None}
 SNAPSHOT = {
     "extension": "TimerExtension",
-    "version": "1.2.0",
+    "version": "1.3.0",
     "in_flight": 0,
     "functions": {
         "echo": {

@@ -23,7 +23,8 @@ class Collector(metrics_service_pb2_grpc.MetricsServiceServicer):
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.latest: dict[tuple[str, str, str], float] = {}  # (instance, metric, function) -> value
+        #: (instance, metric, function, first call or not) -> value: the cold first call is a series of its own.
+        self.latest: dict[tuple[str, str, str, bool], float] = {}
         self.services: set[str] = set()
 
     def Export(self, request, context):  # noqa: N802 - the gRPC method's name
@@ -37,17 +38,18 @@ class Collector(metrics_service_pb2_grpc.MetricsServiceServicer):
                         kind = metric.WhichOneof("data")
                         for point in getattr(metric, kind).data_points:
                             function = {a.key: a.value.string_value for a in point.attributes}.get("faas.name", "")
+                            cold = any(a.key == "faas.coldstart" for a in point.attributes)
                             value = point.count if kind == "histogram" else point.as_int or point.as_double
-                            self.latest[(instance, metric.name, function)] = value
+                            self.latest[(instance, metric.name, function, cold)] = value
         return metrics_service_pb2.ExportMetricsServiceResponse()
 
     def total(self, metric: str, function: str = "echo") -> float:
         with self.lock:
-            return sum(v for (_, m, f), v in self.latest.items() if m == metric and f == function)
+            return sum(v for (_, m, f, _), v in self.latest.items() if m == metric and f == function)
 
     def instances(self) -> set[str]:
         with self.lock:
-            return {instance for instance, _, _ in self.latest}
+            return {instance for instance, _, _, _ in self.latest}
 
 
 @pytest.fixture
@@ -95,6 +97,8 @@ def test_both_processes_deliver_their_counts_before_and_at_shutdown(tmp_path: Pa
         assert receiver.total("faas.invocations") == 60
         assert len(receiver.instances()) == 2  # one resource per worker process
         assert receiver.services == {"echo-test"}
+        assert receiver.total("faas.init_duration", "") == 2  # one start-up per worker process
+        assert receiver.total("faas.coldstarts") == 2  # each process's first echo
         # Sent just before SIGTERM: only the export at shutdown can deliver these.
         send_echoes(server.base_url, 10)
     finally:
