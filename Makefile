@@ -1,6 +1,6 @@
-# `make run` serves the app on 127.0.0.1:8080; `make test` runs `make lint`, the test suite, then the extension's and
-# the app's tests again under Python 3.13 (`make test-py313`). Each creates (or refreshes) the virtual
-# environment it needs first.
+# `make run` serves the app on 127.0.0.1:8080; `make test` runs `make lock-check` and `make lint`, the test suite,
+# then the extension's and the app's tests again under Python 3.13 (`make test-py313`). Each creates (or refreshes)
+# the virtual environment it needs first. `make lock` refreshes requirements.lock and constraints.txt.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -20,7 +20,7 @@ PYTHON313 := $(shell for p in $$(ls -d "$$(pyenv root 2>/dev/null)"/versions/3.1
                        "$$p" -c "$(IS_PY313)" >/dev/null 2>&1 && { echo "$$p"; break; }; done)
 endif
 
-.PHONY: run test test-py313 lint bench clean
+.PHONY: run test test-py313 lint lock lock-check bench clean
 
 run: $(VENV)/.run-installed
 	PYTHON_ENABLE_WORKER_EXTENSIONS=$${PYTHON_ENABLE_WORKER_EXTENSIONS:-1} WEB_CONCURRENCY=$${WEB_CONCURRENCY:-1} $(BIN)/python -m container
@@ -31,9 +31,26 @@ lint: $(VENV)/.test-installed
 	$(BIN)/python -m ruff format --check .
 	$(BIN)/python -m mypy
 
-test: lint
+test: lock-check lint
 	$(BIN)/python -m pytest
 	@$(MAKE) --no-print-directory test-py313
+
+# The lock: uv resolves requirements.txt and container/requirements.txt once for every Python from 3.10 on
+# (environment markers where versions differ) with the hashes of every file, keeping the versions the lock
+# already has unless an input no longer allows them. UPGRADE=name moves that package to its newest allowed
+# version, UPGRADE=all every package. constraints.txt (the pins, without hashes, which requirements.txt names)
+# is emptied first so that uv reads no old pin as a constraint, then written again from the new lock.
+UV_COMPILE := $(BIN)/uv pip compile --quiet --universal --python-version 3.10 --generate-hashes \
+	--no-emit-package python-worker-extension-timer --custom-compile-command "make lock"
+lock: $(VENV)/.test-installed
+	: > constraints.txt
+	$(UV_COMPILE) $(if $(filter all,$(UPGRADE)),--upgrade,$(if $(UPGRADE),--upgrade-package $(UPGRADE))) \
+		--output-file requirements.lock requirements.txt container/requirements.txt
+	$(BIN)/python tools/requirements_lock.py stamp
+
+# Fails when a requirements file (or the extension's dependencies) changed without `make lock`: no network needed.
+lock-check:
+	$(PYTHON) tools/requirements_lock.py check
 
 ifeq ($(PYTHON313),)
 test-py313:
@@ -54,7 +71,7 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.run-installed: $(BIN)/python requirements.txt container/requirements.txt $(TIMER_SOURCES)
+$(VENV)/.run-installed: $(BIN)/python requirements.txt container/requirements.txt constraints.txt $(TIMER_SOURCES)
 	$(BIN)/python -m pip install --quiet -r requirements.txt -r container/requirements.txt
 	touch $@
 
@@ -66,8 +83,8 @@ $(BIN313)/python:
 	$(PYTHON313) -m venv $(VENV313)
 	$(BIN313)/python -m pip install --quiet --upgrade pip
 
-# requirements-dev.txt includes requirements.txt and container/requirements.txt.
-$(VENV313)/.test-installed: $(BIN313)/python requirements.txt container/requirements.txt requirements-dev.txt $(TIMER_SOURCES)
+# requirements-dev.txt includes requirements.txt (with the lock's pins) and container/requirements.txt.
+$(VENV313)/.test-installed: $(BIN313)/python requirements.txt container/requirements.txt constraints.txt requirements-dev.txt $(TIMER_SOURCES)
 	$(BIN313)/python -m pip install --quiet -r requirements-dev.txt
 	touch $@
 

@@ -28,6 +28,8 @@ from typing import Any
 
 import orjson
 
+from container.logs import severity_of
+
 PIPE_BUF = 4096
 MAX_LINE_BYTES = PIPE_BUF
 #: Characters kept of the path and of each Snowflake header. JSON escapes a character in at most
@@ -40,6 +42,8 @@ FLUSH_BYTES = 64 * 1024
 
 QUERY_ID_HEADER = b"sf-external-function-current-query-id"
 BATCH_ID_HEADER = b"sf-external-function-query-batch-id"
+# The severity of a line by its status: 5xx, 4xx, the rest, in Snowflake's words.
+_ERROR, _WARN, _INFO = severity_of("ERROR"), severity_of("WARNING"), severity_of("INFO")
 
 #: What `SERVER_ACCESS_LOG` may say: every request, only 4xx/5xx ones, or none.
 ALL, FAILURES, OFF = "all", "failures", "off"
@@ -168,7 +172,7 @@ class AccessLog:
                 attributes["snowflake.batch_id"] = batch_id
             record = {
                 "timestamp": self._clock.timestamp(now),
-                "severity_text": "ERROR" if status >= 500 else "WARNING" if status >= 400 else "INFO",
+                "severity_text": _ERROR if status >= 500 else _WARN if status >= 400 else _INFO,
                 "body": f"{method} {path[:MAX_BODY_PATH_CHARS]} {status}",
                 "attributes": attributes,
             }

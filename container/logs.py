@@ -16,6 +16,15 @@ import orjson
 
 PLAIN_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
+#: Python's level names as Snowflake names severities (DEBUG, INFO, WARN, ERROR, FATAL): its event
+#: table and log views filter and count by these words, so WARNING and CRITICAL would stand apart.
+SNOWFLAKE_SEVERITY = {"WARNING": "WARN", "CRITICAL": "FATAL"}
+
+
+def severity_of(level_name: str) -> str:
+    """The severity_text of a line at Python level `level_name` (NOTSET and custom levels pass as they are)."""
+    return SNOWFLAKE_SEVERITY.get(level_name, level_name)
+
 
 class JsonLineFormatter(logging.Formatter):
     """One JSON object per record: timestamp, severity_text, body, attributes (logger, exception)."""
@@ -29,7 +38,7 @@ class JsonLineFormatter(logging.Formatter):
             attributes["exception"] = "".join(traceback.format_exception(*record.exc_info))
         line = {
             "timestamp": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
-            "severity_text": record.levelname,
+            "severity_text": severity_of(record.levelname),
             "body": record.getMessage(),
             "attributes": attributes,
         }

@@ -61,24 +61,60 @@ class ServerSettings:
         )
 
 
-def default_workers(cgroup_cpu_max: str = "/sys/fs/cgroup/cpu.max") -> int:
-    """One process per CPU this container may use: the CPU affinity, capped by a cgroup v2 CPU limit.
+#: Where the kernel states a container's CPU limit: cgroup v2's `cpu.max` ("<quota> <period>" or
+#: "max <period>"), and cgroup v1's CFS quota and period files (a quota of -1 means no limit).
+CGROUP_V2_CPU_MAX = "/sys/fs/cgroup/cpu.max"
+CGROUP_V1_CPU_DIRS = ("/sys/fs/cgroup/cpu,cpuacct", "/sys/fs/cgroup/cpu")
+
+
+def default_workers(
+    cgroup_cpu_max: str = CGROUP_V2_CPU_MAX, cgroup_v1_cpu_dirs: tuple[str, ...] = CGROUP_V1_CPU_DIRS
+) -> int:
+    """One process per CPU this container may use: the CPU affinity, capped by a cgroup CPU limit.
 
     In a compute pool the node may have more CPUs than the service's `resources.limits.cpu`;
-    the kernel enforces the limit through the cgroup's quota, which is what counts.
+    the kernel enforces the limit through the cgroup's quota, which is what counts. Hosts still on
+    cgroup v1 (and hybrid ones, where the CPU controller stays on v1) state it in other files.
     """
     try:
         cpus = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         cpus = os.cpu_count() or 1
+    limit = _cgroup_v2_cpus(cgroup_cpu_max)
+    for directory in cgroup_v1_cpu_dirs:
+        if limit is not None:
+            break
+        limit = _cgroup_v1_cpus(directory)
+    return max(1, cpus if limit is None else min(cpus, limit))
+
+
+def _cgroup_v2_cpus(path: str) -> int | None:
+    """CPUs allowed by a cgroup v2 `cpu.max`, rounded up; None without a readable limit."""
     try:
-        with open(cgroup_cpu_max, encoding="ascii") as limit:
+        with open(path, encoding="ascii") as limit:
             quota, period = limit.read().split()[:2]
-        if quota != "max":
-            cpus = min(cpus, math.ceil(int(quota) / int(period)))
+        return None if quota == "max" else _cpus(int(quota), int(period))
     except (OSError, ValueError):
-        pass
-    return max(1, cpus)
+        return None
+
+
+def _cgroup_v1_cpus(directory: str) -> int | None:
+    """CPUs allowed by cgroup v1's `cpu.cfs_quota_us` / `cpu.cfs_period_us`; None without a limit."""
+    try:
+        with open(os.path.join(directory, "cpu.cfs_quota_us"), encoding="ascii") as quota_file:
+            quota = int(quota_file.read())
+        with open(os.path.join(directory, "cpu.cfs_period_us"), encoding="ascii") as period_file:
+            period = int(period_file.read())
+        return _cpus(quota, period)
+    except (OSError, ValueError):
+        return None
+
+
+def _cpus(quota: int, period: int) -> int | None:
+    """A CFS quota as whole CPUs, rounded up (1.5 CPUs allow 2 busy processes); None when unlimited."""
+    if quota <= 0 or period <= 0:
+        return None
+    return math.ceil(quota / period)
 
 
 def _access_log(environ: Mapping[str, str]) -> str:

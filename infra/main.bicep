@@ -64,8 +64,10 @@ param storageAccountName string = ''
 
 // Python 3.12: the newest Python whose Functions worker runs worker extensions. The 3.13+ worker
 // (azure-functions-runtime) calls no extension hooks at all, so the timer would fall back to @timed
-// there and PYTHON_ENABLE_WORKER_EXTENSIONS would do nothing. requirements.txt installs
-// azure-monitor-opentelemetry for this version: change both together.
+// there and PYTHON_ENABLE_WORKER_EXTENSIONS would do nothing. It is stated explicitly, never left to a
+// default: functionAppConfig.runtime.version (app/api.bicep) is both the app's Python and the one the
+// remote build installs requirements.txt with. requirements.lock covers 3.10-3.13 and installs
+// azure-monitor-opentelemetry on each, so the telemetry does not depend on which one it is.
 var pythonVersion = '3.12'
 
 var abbrs = loadJsonContent('./abbreviations.json')

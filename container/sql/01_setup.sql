@@ -26,20 +26,17 @@ GRANT USAGE ON WAREHOUSE tutorial_warehouse TO ROLE test_role;
 GRANT BIND SERVICE ENDPOINT ON ACCOUNT TO ROLE test_role;
 
 -- The machines the service runs on: one node always, more (up to three) when instances need room.
--- CPU_X64_S (3 vCPU, 13 GiB per node), not the tutorial's CPU_X64_XS (1 vCPU, 6 GiB): an
--- instance requests 1.1 vCPU (1 for echo, 0.1 for its prometheus-sidecar) and may use 2.5, and
--- an XS node has 1 vCPU in total, part of it taken by Snowflake's own system containers, so such
--- a request cannot be scheduled there.
--- The service runs up to three instances (MAX_INSTANCES in 02_service.sql). An S node holds two
--- of them if the system containers leave it 2.2 vCPU, at least one in any case: three nodes
--- always have room for three instances. Idle nodes are given back down to MIN_NODES.
--- To stay on XS, lower echo's resources to requests.cpu 0.4 / limits.cpu 1 and WEB_CONCURRENCY
--- to 1 in container/spec.yaml and container/sql/02_service.sql.
+-- CPU_X64_XS (1 vCPU, 6 GiB per node): the smallest instance family, offered in every region
+-- with Snowpark Container Services and the one Snowflake's own compute pool examples use (SHOW COMPUTE
+-- POOL INSTANCE FAMILIES lists what a region offers). An instance requests 0.5 vCPU (0.4 for echo,
+-- 0.1 for its prometheus-sidecar), so one instance fits a node beside Snowflake's own system
+-- containers, and the pool grows to three nodes for the three instances of 02_service.sql
+-- (MAX_INSTANCES). Idle nodes are given back down to MIN_NODES.
 -- The pool suspends itself after an hour with no service running on it.
 CREATE COMPUTE POOL IF NOT EXISTS tutorial_compute_pool
   MIN_NODES = 1
   MAX_NODES = 3
-  INSTANCE_FAMILY = CPU_X64_S
+  INSTANCE_FAMILY = CPU_X64_XS
   AUTO_RESUME = TRUE
   AUTO_SUSPEND_SECS = 3600;
 GRANT USAGE, MONITOR ON COMPUTE POOL tutorial_compute_pool TO ROLE test_role;

@@ -13,7 +13,7 @@ DESCRIBE COMPUTE POOL tutorial_compute_pool;
 -- One to three instances: it starts with one, and Snowflake adds instances (up to three) while
 -- their CPU use is high against resources.requests.cpu, and removes them again when it drops.
 -- The compute pool has a node for each (01_setup.sql, MAX_NODES). Every instance runs both
--- containers, echo and its own prometheus-sidecar, whose metrics 07_latency_metrics.sql reads.
+-- containers, echo and its own prometheus-sidecar, whose metrics 06_latency_metrics.sql reads.
 -- To replace a service created earlier, run DROP SERVICE IF EXISTS echo_service; first.
 CREATE SERVICE IF NOT EXISTS echo_service
   IN COMPUTE POOL tutorial_compute_pool
@@ -25,16 +25,16 @@ spec:
     env:
       SERVER_PORT: 8000
       CHARACTER_NAME: Bob
-      WEB_CONCURRENCY: 2
+      WEB_CONCURRENCY: 1
     readinessProbe:
       port: 8000
       path: /healthcheck
     resources:
       requests:
-        cpu: 1
+        cpu: 0.4
         memory: 1Gi
       limits:
-        cpu: 2
+        cpu: 1
         memory: 2Gi
   - name: prometheus-sidecar
     image: /snowflake/images/snowflake_images/monitoring-prometheus-sidecar:0.0.1

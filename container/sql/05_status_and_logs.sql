@@ -1,5 +1,7 @@
 -- 05_status_and_logs.sql: is the service up, what does it log, where is its web page, how to
--- scale it, and where to read the latency statistics. Run the statements one at a time.
+-- scale it, and where to read the latency statistics. Runs top to bottom after 01-04 (Snowsight
+-- "Run all", `snow sql -f`); each statement can also be run on its own. The event table is read
+-- as ACCOUNTADMIN (a role that may read it), everything else as test_role.
 
 USE ROLE test_role;
 USE DATABASE tutorial_db;
@@ -47,8 +49,10 @@ SELECT
 -- A 500 answers only {"error_id": "..."}; the traceback is in the log line carrying that id:
 --   ... WHERE log:body::string LIKE '%<error_id>%'
 
--- The log of the previous run of a container that restarted (fifth argument TRUE).
-SELECT SYSTEM$GET_SERVICE_LOGS('echo_service', 0, 'echo', 100, TRUE);
+-- The log of the previous run of a container, once it has restarted (SHOW SERVICE CONTAINERS above
+-- counts the restarts): the fifth argument TRUE. Snowflake refuses it for a container that never
+-- restarted, so it stays a comment here, where a batch run must not fail:
+--   SELECT SYSTEM$GET_SERVICE_LOGS('echo_service', 0, 'echo', 100, TRUE);
 
 -- Logs are also kept in the account's event table, if one is set (spec logExporters: INFO), and
 -- outlive the container. A line that is JSON with a "body" key is stored structured: body in
@@ -71,7 +75,10 @@ SHOW PARAMETERS LIKE 'event_table' IN ACCOUNT;
 -- carry Snowflake's query and batch ids (headers sf-external-function-current-query-id and
 -- sf-external-function-query-batch-id), the status, the duration and the invocation id. Put the
 -- query id of the failed query (QUERY_HISTORY below) in place of <query_id>; retries of a batch
--- have the same batch id. Run as a role that may read the event table (ACCOUNTADMIN).
+-- have the same batch id. Read as ACCOUNTADMIN, which may read the event table (any role with
+-- SELECT on it will do; for the default SNOWFLAKE.TELEMETRY.EVENTS, one granted the application role
+-- SNOWFLAKE.EVENTS_ADMIN); back to test_role after it.
+USE ROLE ACCOUNTADMIN;
 SHOW PARAMETERS LIKE 'event_table' IN ACCOUNT;
 SET event_table = (SELECT COALESCE(NULLIF(MAX("value"), ''), 'SNOWFLAKE.TELEMETRY.EVENTS')
                      FROM TABLE(RESULT_SCAN(LAST_QUERY_ID())));
@@ -94,6 +101,7 @@ SELECT
   ORDER BY batch_id, timestamp;
 -- A 5xx line's invocation id leads to the error line logged with the traceback (its error_id is
 -- in the answer); with SERVER_ACCESS_LOG=failures only the 4xx and 5xx requests are logged.
+USE ROLE test_role;
 
 ---------------------------------------------------------------------------------------------
 -- The public endpoint: the web page and the latency statistics
@@ -104,7 +112,7 @@ SELECT
 --   https://<ingress_url>/ui/latency    latency of each function, as a page
 --   https://<ingress_url>/latency       the same statistics as JSON
 -- The statistics add up every server process of the instance that answered (WEB_CONCURRENCY
--- of them), since it started; 07_latency_metrics.sql has every instance, from the event table.
+-- of them), since it started; 06_latency_metrics.sql has every instance, from the event table.
 SHOW ENDPOINTS IN SERVICE echo_service;
 
 -- How the SQL side saw it: elapsed time of the recent queries that called the function.
@@ -122,7 +130,7 @@ SELECT query_id, start_time, total_elapsed_time AS elapsed_ms, rows_produced, qu
 -- resources.requests.cpu, so this CPU-based autoscaling needs a CPU request in the specification
 -- (ours asks for 1, plus 0.1 for the sidecar). The compute pool adds a node (up to MAX_NODES = 3)
 -- when an instance does not fit on the ones it has. current_instances in DESCRIBE SERVICE and
--- the instances column of 07_latency_metrics.sql show how many run.
+-- the instances column of 06_latency_metrics.sql show how many run.
 -- Another range (MAX_INSTANCES above 3 needs a larger MAX_NODES in 01_setup.sql):
 -- ALTER SERVICE echo_service SET MIN_INSTANCES = 2 MAX_INSTANCES = 3;
 

@@ -71,6 +71,9 @@ module api 'br/public:avm/res/web/site:0.15.1' = {
         instanceMemoryMB: instanceMemoryMB
         maximumInstanceCount: maximumInstanceCount
       }
+      // The Python the app runs on, and the one Azure's remote build installs requirements.txt with
+      // (Microsoft's Python build options: the build matches the production app's Python). Flex
+      // Consumption takes it from here only: it has no linuxFxVersion.
       runtime: {
         name: runtimeName
         version: runtimeVersion

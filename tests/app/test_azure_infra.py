@@ -244,12 +244,20 @@ def test_the_function_app_runs_python_at_the_infra_version() -> None:
     assert runtime == {"name": "runtimeName", "version": "runtimeVersion"}
 
 
-def test_requirements_install_the_azure_monitor_distro_on_the_infra_python() -> None:
-    """PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEMETRY makes the worker import azure-monitor-opentelemetry."""
-    environment = {"python_version": infra_python(), "python_full_version": f"{infra_python()}.0"}
+@pytest.mark.parametrize("python", ["3.10", "3.11", "3.12", "3.13"])
+def test_requirements_install_the_azure_monitor_distro_on_every_python_flex_consumption_runs(python: str) -> None:
+    """PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEMETRY makes the worker import azure-monitor-opentelemetry: it must be
+    there whichever Python the remote build ran on, not only on the infra's."""
+    environment = {"python_version": python, "python_full_version": f"{python}.0"}
     lines = (ROOT / "requirements.txt").read_text().splitlines()
     distro = [Requirement(line.split(" #", 1)[0]) for line in lines if line.startswith("azure-monitor-opentelemetry")]
     assert any(r.marker is None or r.marker.evaluate(environment) for r in distro)
+
+
+def test_the_template_names_the_python_version_itself() -> None:
+    """Never the platform's default: functionAppConfig.runtime.version is what the app and its build run on."""
+    assert re.search(r"^\s*runtimeVersion: pythonVersion$", bicep("main.bicep"), re.MULTILINE)
+    assert infra_python() in {"3.10", "3.11", "3.12", "3.13"}
 
 
 def test_the_plan_is_flex_consumption() -> None:

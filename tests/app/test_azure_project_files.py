@@ -12,6 +12,14 @@ from packaging.requirements import Requirement
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def test_host_json_has_no_sampling_settings_that_opentelemetry_mode_ignores() -> None:
+    """Under "telemetryMode": "OpenTelemetry" the host does not apply logging.applicationInsights (Microsoft's
+    OpenTelemetry how-to for Functions): such settings would only suggest a sampling that does not happen."""
+    host = json.loads((ROOT / "host.json").read_text())
+    assert host["telemetryMode"] == "OpenTelemetry"
+    assert "applicationInsights" not in host.get("logging", {})
+
+
 def test_host_json_is_version_2_with_the_extension_bundle_and_no_route_prefix() -> None:
     host = json.loads((ROOT / "host.json").read_text())
     assert host["version"] == "2.0"
@@ -107,6 +115,17 @@ def ignored_by_funcignore(path: str) -> bool:
         "infra/app/api.bicep",
         "azure.yaml",
         ".azure/dev/.env",
+        "container/sql/01_setup.sql",
+        "container/Dockerfile",
+        ".mypy_cache/3.11/function_app.data.json",
+        ".ruff_cache/0.17.0/12345",
+        "echo_service/__pycache__/handlers.cpython-312.pyc",
+        "echo_service/.mypy_cache/CACHEDIR.TAG",
+        "python_worker_extension_timer/build/lib/python_worker_extension_timer/extension.py",
+        "python_worker_extension_timer/dist/python_worker_extension_timer-1.2.0-py3-none-any.whl",
+        "python_worker_extension_timer/python_worker_extension_timer.egg-info/PKG-INFO",
+        "requirements.lock",
+        "tools/requirements_lock.py",
     ],
 )
 def test_funcignore_keeps_out_of_the_deployment(path: str) -> None:
@@ -119,6 +138,7 @@ def test_funcignore_keeps_out_of_the_deployment(path: str) -> None:
         "function_app.py",
         "host.json",
         "requirements.txt",
+        "constraints.txt",
         "echo_service/handlers.py",
         "python_worker_extension_timer/pyproject.toml",
         "python_worker_extension_timer/python_worker_extension_timer/__init__.py",

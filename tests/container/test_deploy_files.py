@@ -40,10 +40,10 @@ SQL_FILES = (
     "03_function.sql",
     "04_queries.sql",
     "05_status_and_logs.sql",
-    "06_cleanup.sql",
-    "07_latency_metrics.sql",
+    "06_latency_metrics.sql",
+    "07_cleanup.sql",
 )
-METRICS_SQL = "07_latency_metrics.sql"
+METRICS_SQL = "06_latency_metrics.sql"
 MEMORY = re.compile(r"\d+(?:\.\d+)?(?:M|Mi|G|Gi)")  # the units the specification reference allows
 CPU = re.compile(r"\d+(?:\.\d+)?m?")
 # Container, endpoint and volume names in a specification: up to 63 lowercase letters, digits and '-',
@@ -56,7 +56,7 @@ SIDECAR_IMAGE = "/snowflake/images/snowflake_images/monitoring-prometheus-sideca
 # /metrics and the frequency to 1m (Snowflake's "Publishing Prometheus application metrics").
 SCRAPE_TARGET = re.compile(r"(?P<host>[^:/,]+):(?P<port>\d+)(?P<path>/[^,]*)?(?:,\s*(?P<interval>\w+))?")
 
-# The metrics GET /metrics exposes, as 07_latency_metrics.sql reads them back from the event table.
+# The metrics GET /metrics exposes, as 06_latency_metrics.sql reads them back from the event table.
 APP_METRICS = ("faas_invoke_duration_seconds", "faas_invocations_total", "faas_errors_total", "faas_abandoned_total")
 
 # vCPUs of one node, by compute pool instance family (Snowflake's CREATE COMPUTE POOL reference).
@@ -553,7 +553,7 @@ def test_the_metric_queries_count_the_last_hour_in_utc() -> None:
     ],
 )
 def test_the_cleanup_drops_in_dependency_order(earlier: str, later: str) -> None:
-    cleanup = active_sql(sql("06_cleanup.sql")).upper()
+    cleanup = active_sql(sql("07_cleanup.sql")).upper()
     assert -1 < cleanup.find(earlier) < cleanup.find(later)
 
 
@@ -625,8 +625,7 @@ def test_the_healthcheck_asks_the_readiness_path_on_the_configured_port(
 @pytest.mark.parametrize(
     "source",
     [
-        "requirements.txt",
-        "container/requirements.txt",
+        "requirements.lock",
         "python_worker_extension_timer/",
         "host.json",
         "function_app.py",
@@ -651,6 +650,42 @@ def test_the_dependencies_are_installed_before_the_code_is_copied(dockerfile: Do
     assert "function_app.py" in copied_after and "echo_service/" in copied_after
     for requirements in re.findall(r"-r\s+(\S+)", order[install][1]):
         assert requirements in copied_before, f"{requirements} must be copied before pip install reads it"
+
+
+def pip_installs(dockerfile: Dockerfile) -> list[list[str]]:
+    """Every `pip install` of the RUN instructions, as its words."""
+    return [
+        command.split()
+        for run in dockerfile.runs
+        for command in run.split("&&")
+        if command.split()[:2] == ["pip", "install"]
+    ]
+
+
+def test_the_image_installs_exactly_the_lock_with_its_hashes_checked(dockerfile: Dockerfile) -> None:
+    locked = [words for words in pip_installs(dockerfile) if any(w.endswith("/requirements.lock") for w in words)]
+    assert len(locked) == 1
+    assert {"--require-hashes", "--no-deps"} <= set(locked[0])
+
+
+def test_the_timer_extension_is_built_from_the_lock_alone(dockerfile: Dockerfile) -> None:
+    """No index, no dependencies, no isolated build environment: nothing that the lock's hashes do not cover."""
+    local = [
+        words for words in pip_installs(dockerfile) if words[-1].rstrip("/").endswith("python_worker_extension_timer")
+    ]
+    assert len(local) == 1
+    assert {"--no-index", "--no-deps", "--no-build-isolation"} <= set(local[0])
+
+
+def test_the_image_checks_the_installed_set_is_complete(dockerfile: Dockerfile) -> None:
+    assert any("pip check" in run and "pip install" in run for run in dockerfile.runs)
+
+
+def test_the_user_is_created_before_anything_of_ours_is_copied(dockerfile: Dockerfile) -> None:
+    """Its layer then stays cached across code and dependency changes."""
+    order = [i for i in dockerfile.instructions if i.keyword in ("COPY", "RUN")]
+    user = next(n for n, i in enumerate(order) if i.keyword == "RUN" and f"--uid {dockerfile.user}" in i.text)
+    assert all(i.keyword != "COPY" for i in order[:user])
 
 
 def test_every_local_package_requirements_txt_names_is_copied_first(dockerfile: Dockerfile) -> None:
@@ -684,6 +719,19 @@ def test_the_context_keeps_every_path_the_dockerfile_copies(dockerfile: Dockerfi
         "local.settings.json",
         "Makefile",
         "requirements-dev.txt",
+        "requirements.txt",
+        "constraints.txt",
+        "container/requirements.txt",
+        "container/Dockerfile",
+        "container/README.md",
+        "container/spec.yaml",
+        "container/sql/01_setup.sql",
+        "container/sql/07_cleanup.sql",
+        ".mypy_cache/3.11/container/server.data.json",
+        ".ruff_cache/0.17.0/12345",
+        "container/.mypy_cache/CACHEDIR.TAG",
+        "echo_service/.ruff_cache/CACHEDIR.TAG",
+        "python_worker_extension_timer/.pytest_cache/README.md",
         "container/__pycache__/server.cpython-311.pyc",
         "echo_service/handlers.pyc",
         "python_worker_extension_timer/build/lib/python_worker_extension_timer/extension.py",
@@ -700,8 +748,7 @@ def test_the_context_leaves_out(dockerignore: DockerIgnore, path: str) -> None:
     [
         "function_app.py",
         "host.json",
-        "requirements.txt",
-        "container/requirements.txt",
+        "requirements.lock",
         "container/__main__.py",
         "echo_service/handlers.py",
         "python_worker_extension_timer/pyproject.toml",
@@ -734,7 +781,7 @@ def stage_image(dockerfile: Dockerfile, dockerignore: DockerIgnore, root: Path) 
     app = image / str(workdir).lstrip("/")
     for run in dockerfile.runs:
         for removed in re.findall(r"rm -rf ([\w./-]+)", run):
-            shutil.rmtree(app / removed, ignore_errors=True)
+            shutil.rmtree(image / str(workdir / removed).lstrip("/"), ignore_errors=True)  # inside the image only
     return app
 
 
@@ -776,7 +823,18 @@ def image_server(
 
 def test_the_image_holds_only_what_the_service_needs(staged_app: Path) -> None:
     top_level = sorted(p.name for p in staged_app.iterdir())
-    assert top_level == ["container", "echo_service", "function_app.py", "host.json", "requirements.txt"]
+    assert top_level == ["container", "echo_service", "function_app.py", "host.json"]
+
+
+def test_the_images_server_package_holds_only_its_modules(staged_app: Path) -> None:
+    """No Dockerfile, README, specification, SQL or requirements: the service runs none of them."""
+    assert sorted({p.suffix for p in (staged_app / "container").rglob("*") if p.is_file()}) == [".py"]
+
+
+def test_the_build_files_are_gone_from_the_image(staged_app: Path) -> None:
+    """The lock and the extension's sources were copied to /tmp/build for the install, which removes them."""
+    image_root = staged_app.parents[0]
+    assert (image_root / "tmp").is_dir() and not (image_root / "tmp" / "build").exists()
 
 
 def test_the_image_serves_the_readiness_probe(image_server: ServerProcess) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -125,15 +126,43 @@ def test_settings_default_to_local_use() -> None:
     assert settings.graceful_timeout_seconds < 30
 
 
+def cgroup_files(root: Path, files: dict[str, str]) -> tuple[str, tuple[str, ...]]:
+    """A cgroup tree in a temporary folder: (the v2 cpu.max path, the v1 CPU controller folders)."""
+    for name, content in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(content)
+    return str(root / "cpu.max"), (str(root / "cpu,cpuacct"), str(root / "cpu"))
+
+
 @pytest.mark.parametrize(
-    "cpu_max, cap",
-    [("max 100000", None), ("150000 100000", 2), ("100000 100000", 1), ("50000 100000", 1), ("garbage", None)],
+    "files, cap",
+    [
+        # cgroup v2: cpu.max is "<quota> <period>" or "max <period>"
+        ({"cpu.max": "max 100000"}, None),
+        ({"cpu.max": "150000 100000"}, 2),
+        ({"cpu.max": "100000 100000"}, 1),
+        ({"cpu.max": "50000 100000"}, 1),
+        ({"cpu.max": "garbage"}, None),
+        # cgroup v1: the CFS quota and period, in the cpu,cpuacct controller (or cpu alone); -1 is no limit
+        ({"cpu,cpuacct/cpu.cfs_quota_us": "200000", "cpu,cpuacct/cpu.cfs_period_us": "100000"}, 2),
+        ({"cpu,cpuacct/cpu.cfs_quota_us": "50000", "cpu,cpuacct/cpu.cfs_period_us": "100000"}, 1),
+        ({"cpu/cpu.cfs_quota_us": "300000", "cpu/cpu.cfs_period_us": "100000"}, 3),
+        ({"cpu,cpuacct/cpu.cfs_quota_us": "-1", "cpu,cpuacct/cpu.cfs_period_us": "100000"}, None),
+        ({"cpu,cpuacct/cpu.cfs_quota_us": "100000"}, None),  # no period: no limit read
+        # both (a hybrid host): v2's cpu.max is the one the kernel enforces for this cgroup
+        ({"cpu.max": "100000 100000", "cpu/cpu.cfs_quota_us": "400000", "cpu/cpu.cfs_period_us": "100000"}, 1),
+        ({}, None),
+    ],
 )
-def test_default_workers_follow_the_cgroup_cpu_limit(tmp_path: Path, cpu_max: str, cap: int | None) -> None:
-    limit_file = tmp_path / "cpu.max"
-    limit_file.write_text(cpu_max)
-    unlimited = default_workers(str(tmp_path / "absent"))
-    assert default_workers(str(limit_file)) == (unlimited if cap is None else min(unlimited, cap))
+def test_default_workers_follow_the_cgroup_cpu_limit(tmp_path: Path, files: dict[str, str], cap: int | None) -> None:
+    unlimited = default_workers(*cgroup_files(tmp_path / "none", {}))
+    workers = default_workers(*cgroup_files(tmp_path / "cgroup", files))
+    assert workers == (unlimited if cap is None else min(unlimited, cap))
+
+
+def test_default_workers_are_at_least_one_and_the_cpus_there_are(tmp_path: Path) -> None:
+    unlimited = default_workers(*cgroup_files(tmp_path, {}))
+    assert unlimited == len(os.sched_getaffinity(0)) >= 1
 
 
 @pytest.mark.parametrize("path, status", [("/healthcheck", 200), ("/HEALTHCHECK", 200), ("/echo", 429), ("/ui", 429)])

@@ -1,4 +1,4 @@
--- 06_cleanup.sql: remove everything 01-05 created, so nothing keeps consuming credits.
+-- 07_cleanup.sql: remove everything 01-06 created, so nothing keeps consuming credits. Run it last.
 -- Order matters: the function before the service it calls, the service before its compute pool,
 -- each object dropped by the role that owns it (test_role owns the database and all in it,
 -- ACCOUNTADMIN the pool and the warehouse), and the role last.

@@ -1,7 +1,8 @@
--- 07_latency_metrics.sql: the service's own metrics over the last hour, read from the account's
+-- 06_latency_metrics.sql: the service's own metrics over the last hour, read from the account's
 -- event table: (a) invocations per minute per function, (b) p50 and p99 latency per function and
--- per instance, (c) errors per minute per function. Run it while the service runs (before
--- 06_cleanup.sql), a few minutes after the first calls; run the statements one at a time.
+-- per instance, (c) errors per minute per function. Run it while the service runs (after 05, before
+-- 07_cleanup.sql), a few minutes after the first calls; it runs top to bottom (Snowsight "Run all",
+-- `snow sql -f`), and each query can also be run on its own after the SET below.
 --
 -- Where the rows come from. Each instance runs two containers (spec.yaml): echo, whose GET /metrics
 -- answers in the Prometheus text format, merged over its worker processes, and Snowflake's
