@@ -278,7 +278,7 @@ WITH startup_lines AS (
         record_attributes:"process.pid"::number                              AS pid,
         record_attributes:"event"::string                                    AS event,
         record_attributes                                                    AS attributes
-      FROM SNOWFLAKE.TELEMETRY.EVENTS
+      FROM IDENTIFIER($event_table)
       WHERE timestamp > DATEADD(day, -1, SYSDATE())
         AND record_type = 'LOG'
         AND resource_attributes:"snow.service.name" = 'ECHO_SERVICE'

@@ -495,10 +495,11 @@ def test_the_metric_queries_read_the_accounts_active_event_table() -> None:
     assert queries.count("FROM IDENTIFIER($event_table)") >= 4  # what arrived, (a), (b) and (c)
 
 
-def test_the_metric_queries_read_only_metric_rows_of_the_service() -> None:
+def test_the_metric_queries_read_only_metric_rows_of_the_service_and_its_start_up_log_lines() -> None:
     queries = active_sql(sql(METRICS_SQL))
     reads = queries.count("FROM IDENTIFIER($event_table)")
-    assert queries.count("record_type = 'METRIC'") == reads
+    assert queries.count("record_type = 'METRIC'") == reads - 1
+    assert queries.count("record_type = 'LOG'") == 1  # (d), the cold starts
     assert queries.count(f"resource_attributes:\"snow.service.name\" = '{created_service()['name'].upper()}'") == reads
 
 
