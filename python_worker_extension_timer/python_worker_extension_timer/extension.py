@@ -15,6 +15,7 @@ from .claims import claim
 from .clock import Clock
 from .decorator import make_timed
 from .settings import (
+    DEFAULT_HISTORY_MINUTES,
     DEFAULT_LOG_LEVEL,
     DEFAULT_LOGGER_NAME,
     DEFAULT_MAX_AGE_SECONDS,
@@ -99,6 +100,7 @@ class TimerExtension(AppExtensionBase):
         max_age_seconds: float = DEFAULT_MAX_AGE_SECONDS,
         max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
         clock: Clock | None = None,
+        history_minutes: int = DEFAULT_HISTORY_MINUTES,
     ) -> None:
         """Set the configuration; call from ``function_app.py``.
 
@@ -138,6 +140,12 @@ class TimerExtension(AppExtensionBase):
             ``time.perf_counter_ns``. It is called once here to check that
             it returns an int. Changing the clock forgets the invocations in
             flight, which were timed with the old one.
+        history_minutes: int
+            Minutes of per-minute history kept per function, the current
+            one included: the ``history`` of :meth:`stats` and the chart of
+            the latency page. From 6 (the window of the last 5 minutes reads
+            it) to 1440. Default 60. Only minutes with calls take memory
+            (see the readme for the figure).
 
         Raises
         ------
@@ -157,6 +165,7 @@ class TimerExtension(AppExtensionBase):
             max_age_seconds=max_age_seconds,
             max_in_flight=max_in_flight,
             clock=clock,
+            history_minutes=history_minutes,
         )
         cls._state.apply(settings)
         cls._state.ensure_publishing(cls.__name__)
@@ -345,6 +354,14 @@ class TimerExtension(AppExtensionBase):
                  "window": {"minutes": 5, "from": "<ISO time>",
                             "to": "<ISO time>",
                             "functions": {"<name>": {same keys}}},
+                 "history": {"minutes": 60, "from": "<ISO time>",
+                             "to": "<ISO time>",
+                             "functions": {"<name>": [
+                                 {"start": "<ISO time>", "calls": int,
+                                  "errors": int, "p50_ms": float|None,
+                                  "p90_ms": float|None,
+                                  "p99_ms": float|None,
+                                  "max_ms": float|None}, ...]}},
                  "since": "<ISO time>",
                  "coverage": "2 worker processes, since 12:01:07 UTC",
                  "processes": [{"pid": int, "alive": bool,
@@ -358,7 +375,12 @@ class TimerExtension(AppExtensionBase):
             recorded: ``hooks``, ``decorator``, ``hooks and decorator``.
             ``functions`` covers everything since the processes started;
             ``window`` the current wall-clock minute and the 5 before it
-            (``from`` is the start of the oldest). ``count`` is completed
+            (``from`` is the start of the oldest). ``history`` has one
+            entry per wall-clock minute of the last ``history_minutes``
+            (see :meth:`configure`), oldest first, ending with the current
+            one; each with its own percentiles, ``None`` in a minute
+            without calls (listed with 0 calls). ``window`` is the sum of
+            its last 6 entries. ``count`` is completed
             invocations; ``errors`` is responses with status >= 500 plus
             ``abandoned``. Durations are ``None`` while ``count`` is 0.
             Percentiles are within 1 % of the exact nearest-rank value.

@@ -1,4 +1,4 @@
-"""A constant-memory latency histogram with log-spaced buckets.
+"""A bounded-memory latency histogram with log-spaced buckets.
 
 Layout
 ------
@@ -8,8 +8,9 @@ that the few buckets holding one of OpenTelemetry's advised duration
 boundaries (5 ms to 10 s) are split in two there: every such boundary is a
 bucket edge, so Prometheus-style cumulative counts at those bounds are exact.
 Two more buckets catch the rest: an underflow bucket ``[0, LOWEST_NS)`` and an
-overflow bucket ``[HIGHEST_NS, inf)``. The bucket array is allocated once, so
-memory does not depend on how many values were recorded.
+overflow bucket ``[HIGHEST_NS, inf)``. Memory does not depend on how many
+values were recorded: a histogram being added to holds one counter per bucket,
+a finished one (a past minute, a copy, a merge) only its non-empty buckets.
 
 Accuracy
 --------
@@ -39,7 +40,9 @@ The class is *not* thread-safe by itself: :class:`FunctionStats` guards it.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+import sys
+from array import array
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 __all__ = [
@@ -126,6 +129,20 @@ HIGHEST_NS = _EDGES[-1]
 _LOG_LOWEST = math.log(LOWEST_NS)
 _INV_LOG_RATIO = 1.0 / math.log(RATIO)
 _OVERFLOW = BUCKET_COUNT + 1
+# Bucket indexes fit the 2-byte array items of compact histograms.
+assert _OVERFLOW < 1 << 16
+_EMPTY: tuple[array[int], array[int]] = (array("H"), array("I"))
+
+
+def _pack(items: Iterable[tuple[int, int]]) -> tuple[array[int], array[int]]:
+    """Non-empty buckets as packed arrays: indexes (2 bytes each) and counts (2 bytes, or 4 or 8 when larger)."""
+    pairs = list(items)
+    if not pairs:
+        return _EMPTY
+    counts = [c for _, c in pairs]
+    largest = max(counts)
+    code = "H" if largest < 1 << 16 else "I" if largest < 1 << 32 else "Q"
+    return array("H", [i for i, _ in pairs]), array(code, counts)
 
 
 def nearest_rank(q: float, n: int) -> int:
@@ -163,13 +180,25 @@ def upper_edge(index: int) -> float:
 class Histogram:
     """Counts of durations per log-spaced bucket, plus exact min and max.
 
-    Memory is constant: ``BUCKET_COUNT + 2`` counters, allocated up front.
+    Storage
+    -------
+    A histogram that values are added to holds a dense list of
+    ``BUCKET_COUNT + 2`` counters, so adding is an index and an increment.
+    Any other histogram (an empty one, a copy, a merge, a finished minute
+    after :meth:`compact`, one read from JSON) holds only its non-empty
+    buckets, as two packed arrays (2 bytes per bucket index, 2 to 8 per
+    count), which are never changed in place and so are shared by copies.
+    Reading works the same on both; adding to a compact histogram makes it
+    dense again.
     """
 
-    __slots__ = ("_counts", "total", "min_ns", "max_ns")
+    __slots__ = ("_counts", "_sparse", "total", "min_ns", "max_ns")
 
     def __init__(self) -> None:
-        self._counts: list[int] = [0] * (BUCKET_COUNT + 2)
+        #: Dense counters while values are added; ``None`` while compact.
+        self._counts: list[int] | None = None
+        #: Indexes and counts of the non-empty buckets, ascending; read only while ``_counts`` is ``None``.
+        self._sparse: tuple[array[int], array[int]] = _EMPTY
         #: Number of values recorded.
         self.total = 0
         #: Smallest value recorded, or ``None`` before the first one.
@@ -190,6 +219,8 @@ class Histogram:
         if not values_ns:
             return
         counts = self._counts
+        if counts is None:
+            counts = self._counts = self._dense()
         for i in map(bucket_index, values_ns) if indexes is None else indexes:
             counts[i] += 1
         self.total += len(values_ns)
@@ -200,13 +231,17 @@ class Histogram:
         if self.max_ns is None or high > self.max_ns:
             self.max_ns = high
 
+    def compact(self) -> Histogram:
+        """Keep only the non-empty buckets (no more values will be added, e.g. a finished minute); returns self."""
+        if self._counts is not None:
+            self._sparse = _pack(self._items())
+            self._counts = None
+        return self
+
     def copy(self) -> Histogram:
-        """An independent copy (used to snapshot under a lock)."""
-        other = Histogram.__new__(Histogram)
-        other._counts = self._counts[:]
-        other.total = self.total
-        other.min_ns = self.min_ns
-        other.max_ns = self.max_ns
+        """An independent, compact copy (used to snapshot under a lock)."""
+        other = Histogram()
+        other.merge(self)
         return other
 
     def merge(self, other: Histogram) -> None:
@@ -214,9 +249,17 @@ class Histogram:
         if not other.total:
             return
         counts = self._counts
-        for i, c in enumerate(other._counts):
-            if c:
+        if counts is not None:
+            for i, c in other._items():
                 counts[i] += c
+        elif not self.total:
+            self._sparse = other._sparse if other._counts is None else _pack(other._items())
+        else:
+            added = dict(self._items())
+            get = added.get
+            for i, c in other._items():
+                added[i] = get(i, 0) + c
+            self._sparse = _pack(sorted(added.items()))
         self.total += other.total
         if self.min_ns is None or (other.min_ns is not None and other.min_ns < self.min_ns):
             self.min_ns = other.min_ns
@@ -226,14 +269,14 @@ class Histogram:
     def to_sparse(self) -> dict[str, Any]:
         """A JSON-ready form: ``{"buckets": [[index, count], ...], "min_ns", "max_ns"}``."""
         return {
-            "buckets": [[i, c] for i, c in enumerate(self._counts) if c],
+            "buckets": [[i, c] for i, c in self._items()],
             "min_ns": self.min_ns,
             "max_ns": self.max_ns,
         }
 
     @classmethod
     def from_sparse(cls, data: Mapping[str, Any]) -> Histogram:
-        """The histogram :meth:`to_sparse` described.
+        """The histogram :meth:`to_sparse` described (compact).
 
         Raises
         ------
@@ -242,16 +285,38 @@ class Histogram:
             (e.g. a file written by another version of this package).
         """
         histogram = cls()
-        counts = histogram._counts
+        added: dict[int, int] = {}
+        get = added.get
         for index, count in data.get("buckets", ()):
-            if not (0 <= index < len(counts)) or count < 0:
+            if not (0 <= index <= _OVERFLOW) or count < 0:
                 raise ValueError(f"bucket {index!r} with count {count!r} does not fit this histogram")
-            counts[index] += count
-            histogram.total += count
+            if count:
+                added[index] = get(index, 0) + count
+        histogram.total = sum(added.values())
         if histogram.total:
+            histogram._sparse = _pack(sorted(added.items()))
             histogram.min_ns = int(data["min_ns"])
             histogram.max_ns = int(data["max_ns"])
         return histogram
+
+    def _items(self) -> Iterable[tuple[int, int]]:
+        """``(index, count)`` of the non-empty buckets, ascending."""
+        counts = self._counts
+        if counts is None:
+            return zip(*self._sparse, strict=True)
+        return ((i, c) for i, c in enumerate(counts) if c)
+
+    def _dense(self) -> list[int]:
+        counts = [0] * (_OVERFLOW + 1)
+        for i, c in zip(*self._sparse, strict=True):
+            counts[i] = c
+        return counts
+
+    def nbytes(self) -> int:
+        """Bytes held by the counters (the arrays or the list), for the memory figures."""
+        if self._counts is not None:
+            return sys.getsizeof(self._counts)
+        return sum(sys.getsizeof(part) for part in self._sparse) if self.total else 0
 
     def count_at_or_below(self, bound_ns: int) -> int:
         """How many values are known to be ``<= bound_ns``.
@@ -261,7 +326,7 @@ class Histogram:
         boundaries (:data:`OTEL_BOUNDARIES_NS`), a lower bound otherwise.
         """
         limit = bound_ns + 1
-        return sum(c for i, c in enumerate(self._counts) if c and upper_edge(i) <= limit)
+        return sum(c for i, c in self._items() if upper_edge(i) <= limit)
 
     def quantiles(self, qs: Sequence[float]) -> list[float | None]:
         """Estimate several quantiles in one pass over the buckets.
@@ -290,10 +355,7 @@ class Histogram:
         out: list[float | None] = [None] * len(qs)
         seen = 0
         w = 0
-        counts = self._counts
-        for i, c in enumerate(counts):
-            if not c:
-                continue
+        for i, c in self._items():
             seen += c
             while w < len(wanted) and wanted[w][0] <= seen:
                 out[wanted[w][1]] = min(hi, max(lo, self._midpoint(i)))
@@ -321,9 +383,7 @@ class Histogram:
         """
         bounds: list[float] = []
         counts: list[int] = []
-        for i, c in enumerate(self._counts):
-            if not c:
-                continue
+        for i, c in self._items():
             if i == 0:
                 upper = float(LOWEST_NS)
             elif i == _OVERFLOW:
@@ -336,4 +396,4 @@ class Histogram:
 
     def bucket_counts(self) -> tuple[int, ...]:
         """The raw bucket counts: underflow, the regular buckets, overflow."""
-        return tuple(self._counts)
+        return tuple(self._dense() if self._counts is None else self._counts)

@@ -14,7 +14,7 @@ from typing import Any
 from .clock import NS_PER_MS
 from .histogram import Histogram
 
-__all__ = ["Tally", "PERCENTILES"]
+__all__ = ["Tally", "PERCENTILES", "minute_summary"]
 
 #: Percentiles reported by :meth:`Tally.summary`, as (key, quantile).
 PERCENTILES = (("p50_ms", 0.50), ("p90_ms", 0.90), ("p99_ms", 0.99))
@@ -105,3 +105,23 @@ class Tally:
             "counts": buckets["counts"],
         }
         return result
+
+
+_EMPTY_MINUTE = {"calls": 0, "errors": 0, **{key: None for key, _ in PERCENTILES}, "max_ms": None}
+
+
+def minute_summary(start: str, tally: Tally | None) -> dict[str, Any]:
+    """One minute of the history: ``{"start", "calls", "errors", "p50_ms", "p90_ms", "p99_ms", "max_ms"}``.
+
+    ``start`` is the minute's start as given; ``tally`` is ``None`` for a
+    minute without calls, whose durations are then ``None``. Lighter than
+    :meth:`Tally.summary`: the history has many minutes.
+    """
+    if tally is None:
+        return {"start": start, **_EMPTY_MINUTE}
+    hist = tally.hist
+    result: dict[str, Any] = {"start": start, "calls": hist.total, "errors": tally.errors}
+    for (key, _), value in zip(PERCENTILES, hist.quantiles(_QUANTILES), strict=True):
+        result[key] = _ms(value)
+    result["max_ms"] = _ms(hist.max_ns)
+    return result
