@@ -350,18 +350,17 @@ class TimerExtension(AppExtensionBase):
                      "max_ms": float|None, "p50_ms": float|None,
                      "p90_ms": float|None, "p99_ms": float|None,
                      "histogram": {"bounds_ms": [float, ...],
-                                   "counts": [int, ...]}}},
+                                   "counts": [int, ...]},
+                     "history": [
+                         {"start": "<ISO time>", "calls": int,
+                          "errors": int, "p50_ms": float|None,
+                          "p90_ms": float|None, "p99_ms": float|None,
+                          "max_ms": float|None}, ...]}},
                  "window": {"minutes": 5, "from": "<ISO time>",
                             "to": "<ISO time>",
                             "functions": {"<name>": {same keys}}},
                  "history": {"minutes": 60, "from": "<ISO time>",
-                             "to": "<ISO time>",
-                             "functions": {"<name>": [
-                                 {"start": "<ISO time>", "calls": int,
-                                  "errors": int, "p50_ms": float|None,
-                                  "p90_ms": float|None,
-                                  "p99_ms": float|None,
-                                  "max_ms": float|None}, ...]}},
+                             "to": "<ISO time>"},
                  "since": "<ISO time>",
                  "coverage": "2 worker processes, since 12:01:07 UTC",
                  "processes": [{"pid": int, "alive": bool,
@@ -375,8 +374,9 @@ class TimerExtension(AppExtensionBase):
             recorded: ``hooks``, ``decorator``, ``hooks and decorator``.
             ``functions`` covers everything since the processes started;
             ``window`` the current wall-clock minute and the 5 before it
-            (``from`` is the start of the oldest). ``history`` has one
-            entry per wall-clock minute of the last ``history_minutes``
+            (``from`` is the start of the oldest). Each function's
+            ``history`` has one entry per wall-clock minute of the last
+            ``history_minutes`` (the period is in the top-level ``history``)
             (see :meth:`configure`), oldest first, ending with the current
             one; each with its own percentiles, ``None`` in a minute
             without calls (listed with 0 calls). ``window`` is the sum of

@@ -237,6 +237,7 @@ class MergedView:
         """The JSON-ready statistics ``TimerExtension.stats()`` returns."""
         since = self.since
         mode = self.mode
+        history = self.history()
         return {
             "extension": extension,
             "version": version,
@@ -244,7 +245,9 @@ class MergedView:
             "mode": mode,
             "reason": NOT_RECORDING if mode == OFF else None,
             "in_flight": self.in_flight,
-            "functions": {name: record.total.summary() for name, record in self.functions.items()},
+            "functions": {
+                name: {**record.total.summary(), "history": history[name]} for name, record in self.functions.items()
+            },
             "window": {
                 "minutes": WINDOW_MINUTES,
                 "from": iso_time(self.window_start()),
@@ -255,7 +258,6 @@ class MergedView:
                 "minutes": self.history_minutes,
                 "from": iso_time((self.now_minute - self.history_minutes + 1) * 60),
                 "to": iso_time(self.now),
-                "functions": self.history(),
             },
             "since": iso_time(since) if since is not None else None,
             "coverage": self.coverage(),

@@ -34,7 +34,7 @@ def to_minute_start(clock: ManualClock) -> None:
 
 
 def history(name: str = "echo") -> list[dict[str, Any]]:
-    entries: list[dict[str, Any]] = TimerExtension.stats()["history"]["functions"][name]
+    entries: list[dict[str, Any]] = TimerExtension.stats()["functions"][name]["history"]
     return entries
 
 
@@ -56,7 +56,7 @@ def test_the_history_has_exact_counts_and_errors_for_each_of_the_last_60_minutes
 
 def test_minutes_older_than_the_history_are_gone_but_still_count_since_start(seventy_minutes):
     stats = TimerExtension.stats()
-    assert len(stats["history"]["functions"]["echo"]) == stats["history"]["minutes"] == 60
+    assert len(stats["functions"]["echo"]["history"]) == stats["history"]["minutes"] == 60
     assert stats["functions"]["echo"]["count"] == sum(calls_in(m) for m in range(MINUTES))
     assert len(TimerExtension._state.functions["echo"].read().minutes) <= 60
 
@@ -93,7 +93,7 @@ def test_the_window_is_the_sum_of_the_last_minutes_of_the_history(seventy_minute
     clock.advance(seconds=60 * minutes_later)
     timed(3)
     stats = TimerExtension.stats()
-    recent = stats["history"]["functions"]["echo"][-(WINDOW_MINUTES + 1) :]  # the last 5 minutes and the current one
+    recent = stats["functions"]["echo"]["history"][-(WINDOW_MINUTES + 1) :]  # the last 5 minutes and the current one
     window = stats["window"]["functions"]["echo"]
     assert (window["count"], window["errors"]) == (sum(e["calls"] for e in recent), sum(e["errors"] for e in recent))
     assert window["max_ms"] == max(e["max_ms"] or 0 for e in recent)
