@@ -22,7 +22,7 @@ from .tally import Tally, minute_summary
 __all__ = ["ProcessRecord", "MergedView", "FORMAT_VERSION", "iso_time"]
 
 #: Bumped when the JSON form changes; records of another format are skipped.
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 OFF = "off"
 #: Why nothing is recorded, when nothing is.
 NOT_RECORDING = (

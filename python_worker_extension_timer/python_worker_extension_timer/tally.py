@@ -59,7 +59,7 @@ class Tally:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form, read back by :meth:`from_dict`."""
         return {
-            "histogram": self.hist.to_sparse(),
+            "histogram": self.hist.to_packed(),
             "sum_ns": self.sum_ns,
             "errors": self.errors,
             "abandoned": self.abandoned,
@@ -69,7 +69,7 @@ class Tally:
     def from_dict(cls, data: Mapping[str, Any]) -> Tally:
         """The tally :meth:`to_dict` wrote; ``ValueError``/``KeyError``/``TypeError`` if it is not one."""
         tally = cls()
-        tally.hist = Histogram.from_sparse(data["histogram"])
+        tally.hist = Histogram.from_packed(data["histogram"])
         tally.sum_ns = int(data["sum_ns"])
         tally.errors = int(data["errors"])
         tally.abandoned = int(data["abandoned"])
