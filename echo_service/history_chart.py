@@ -74,8 +74,8 @@ def _svg(function: str, minutes: Sequence[Mapping[str, Any]]) -> str:
         y = y_of(value)
         parts.append(f'<line class="grid" x1="{LEFT}" y1="{y:.1f}" x2="{LEFT + PLOT_WIDTH}" y2="{y:.1f}"/>')
         parts.append(f'<text class="tick" x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{_tick(value)}</text>')
-    parts.append(f'<text class="caption" x="{LEFT - 6}" y="{LATENCY_TOP - 12}" text-anchor="end">ms</text>')
-    parts.append(f'<text class="caption" x="{LEFT - 6}" y="{CALLS_TOP - 12}" text-anchor="end">calls</text>')
+    parts.append(f'<text class="caption" x="{LEFT - 6}" y="{LATENCY_TOP - 14}" text-anchor="end">ms</text>')
+    parts.append(f'<text class="caption" x="{LEFT - 6}" y="{CALLS_TOP - 15}" text-anchor="end">calls</text>')
     for count in (0, top_calls):
         y = calls_bottom - CALLS_HEIGHT * count / top_calls
         parts.append(f'<line class="grid" x1="{LEFT}" y1="{y:.1f}" x2="{LEFT + PLOT_WIDTH}" y2="{y:.1f}"/>')
@@ -117,16 +117,16 @@ def _svg(function: str, minutes: Sequence[Mapping[str, Any]]) -> str:
 
 
 def _legend() -> str:
-    """What the marks mean, in a row above the plot."""
-    y = 12
+    """What the marks mean, in a row above the plot, spaced for the larger text of narrow screens."""
+    y = 14
     items = [
-        f'<line class="line p50" x1="{LEFT}" y1="{y - 4}" x2="{LEFT + 18}" y2="{y - 4}"/>'
+        f'<line class="line p50" x1="{LEFT}" y1="{y - 5}" x2="{LEFT + 18}" y2="{y - 5}"/>'
         f'<text x="{LEFT + 22}" y="{y}">p50</text>',
-        f'<line class="line p99" x1="{LEFT + 60}" y1="{y - 4}" x2="{LEFT + 78}" y2="{y - 4}"/>'
-        f'<text x="{LEFT + 82}" y="{y}">p99</text>',
-        f'<rect class="calls" x="{LEFT + 120}" y="{y - 9}" width="8" height="10"/>'
-        f'<text x="{LEFT + 132}" y="{y}">calls per minute</text>',
-        f'<path class="error-mark" d="M{LEFT + 250},{y - 8}h8l-4,6z"/><text x="{LEFT + 262}" y="{y}">errors</text>',
+        f'<line class="line p99" x1="{LEFT + 80}" y1="{y - 5}" x2="{LEFT + 98}" y2="{y - 5}"/>'
+        f'<text x="{LEFT + 102}" y="{y}">p99</text>',
+        f'<rect class="calls" x="{LEFT + 160}" y="{y - 10}" width="8" height="10"/>'
+        f'<text x="{LEFT + 172}" y="{y}">calls/min</text>',
+        f'<path class="error-mark" d="M{LEFT + 290},{y - 9}h8l-4,6z"/><text x="{LEFT + 302}" y="{y}">errors</text>',
     ]
     return f'<g class="legend">{"".join(items)}</g>'
 
