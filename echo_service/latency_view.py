@@ -202,16 +202,18 @@ def figures_table(period: str, caption: str, stats: Mapping[str, Any]) -> str:
 
 
 def function_section(name: str, total: Mapping[str, Any], window: Mapping[str, Any] | None = None) -> str:
-    """One function: its figures for the last minutes and since start, and the histogram since start."""
+    """One function: its figures for the last minutes and since start, the last hour per minute, the histogram."""
     slug = escape(name)
     periods = {"window": window if window is not None else {}, "total": total}
     tables = "".join(figures_table(period, caption, periods[period]) for period, caption in PERIODS)
     histogram = total.get("histogram") or {}
     markers = {marker: total.get(f"{marker}_ms") for marker in MARKERS}
     chart = histogram_svg(name, histogram.get("bounds_ms", []), histogram.get("counts", []), markers=markers)
+    from .history_chart import history_svg  # here: the chart module draws with this one's helpers
+
     return (
         f'<section class="function" data-function="{slug}" aria-labelledby="fn-{slug}">'
-        f'<h2 id="fn-{slug}">{slug}</h2>{tables}{chart}</section>'
+        f'<h2 id="fn-{slug}">{slug}</h2>{tables}{history_svg(name, total)}{chart}</section>'
     )
 
 

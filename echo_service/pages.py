@@ -90,6 +90,19 @@ $head<title>$title</title>
   .histogram text { fill: var(--muted); font-size: 12px; font-family: inherit; }
   .histogram .caption { font-size: 11px; }
   .histogram .marker-label { fill: var(--marker); font-weight: 600; }
+  .history { display: block; max-width: 100%; height: auto; margin: .25rem 0 .5rem; }
+  .history text { fill: var(--muted); font-size: 12px; font-family: inherit; }
+  .history .caption { font-size: 11px; }
+  .history .axis { stroke: var(--line); stroke-width: 1; }
+  .history .grid { stroke: var(--line); stroke-opacity: .35; stroke-dasharray: 2 3; }
+  .history .line { fill: none; stroke-width: 2; stroke-linejoin: round; }
+  .history .p50 { stroke: var(--bar); } .history .dot.p50 { fill: var(--bar); stroke: none; }
+  .history .p99 { stroke: var(--marker); } .history .dot.p99 { fill: var(--marker); stroke: none; }
+  .history .calls { fill: var(--line); fill-opacity: .7; }
+  .history .error-mark { fill: var(--error); }
+  .history .hit { fill: transparent; }
+  .history-table { font-size: .85rem; margin: 0 0 .5rem; }
+  .history-table summary { color: var(--muted); cursor: pointer; }
   .empty { color: var(--muted); }
   .startup { margin: 0 0 1.25rem; padding: 1rem 1.25rem; border-radius: .5rem; background: var(--panel);
              overflow-x: auto; }
@@ -116,8 +129,8 @@ $head<title>$title</title>
     .stats :is(th, td):nth-child(3n+1) { grid-column: 1; }
     .stats :is(th, td):nth-child(3n+2) { grid-column: 2; }
     .stats :is(th, td):nth-child(3n) { grid-column: 3; }
-    .histogram text { font-size: 20px; }
-    .histogram .caption { font-size: 18px; }
+    .histogram text, .history text { font-size: 20px; }
+    .histogram .caption, .history .caption { font-size: 18px; }
   }
 </style>
 </head>
@@ -191,6 +204,7 @@ def latency_page(snapshot: Mapping[str, Any], *, auto_refresh: bool = False) -> 
         '<a href="../ui">Back to the echo form</a></nav>'
         f'<p class="note" id="coverage">Covers {coverage}. Times are per invocation, measured by the timer '
         "extension inside the workers; the last 5 minutes are the current minute and the 5 before it; "
-        "dashed lines mark p50 and p99 since start.</p>" + latency_view.sections(snapshot)
+        "the chart shows the last hour minute by minute; dashed lines mark p50 and p99 since start.</p>"
+        + latency_view.sections(snapshot)
     )
     return _LAYOUT.substitute(title=escape(LATENCY_TITLE), icon=_ICON, head=head, content=content)

@@ -15,6 +15,7 @@ from .claims import claim
 from .clock import Clock
 from .decorator import make_timed
 from .settings import (
+    DEFAULT_HISTORY_MINUTES,
     DEFAULT_LOG_LEVEL,
     DEFAULT_LOGGER_NAME,
     DEFAULT_MAX_AGE_SECONDS,
@@ -101,6 +102,7 @@ class TimerExtension(AppExtensionBase):
         max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
         clock: Clock | None = None,
         slowest_imports: int = DEFAULT_SLOWEST_IMPORTS,
+        history_minutes: int = DEFAULT_HISTORY_MINUTES,
     ) -> None:
         """Set the configuration; call from ``function_app.py``.
 
@@ -144,6 +146,12 @@ class TimerExtension(AppExtensionBase):
             How many of the slowest imports this process's start-up record
             keeps (0 to 1000); the rest are summed. Default 20. Applies to the
             process (the start-up record is one per process).
+        history_minutes: int
+            Minutes of per-minute history kept per function, the current
+            one included: the ``history`` of :meth:`stats` and the chart of
+            the latency page. From 6 (the window of the last 5 minutes reads
+            it) to 1440. Default 60. Only minutes with calls take memory
+            (see the readme for the figure).
 
         Raises
         ------
@@ -164,6 +172,7 @@ class TimerExtension(AppExtensionBase):
             max_in_flight=max_in_flight,
             clock=clock,
             slowest_imports=slowest_imports,
+            history_minutes=history_minutes,
         )
         cls._state.apply(settings)
         PROCESS.slowest = settings.slowest_imports
@@ -349,10 +358,17 @@ class TimerExtension(AppExtensionBase):
                      "max_ms": float|None, "p50_ms": float|None,
                      "p90_ms": float|None, "p99_ms": float|None,
                      "histogram": {"bounds_ms": [float, ...],
-                                   "counts": [int, ...]}}},
+                                   "counts": [int, ...]},
+                     "history": [
+                         {"start": "<ISO time>", "calls": int,
+                          "errors": int, "p50_ms": float|None,
+                          "p90_ms": float|None, "p99_ms": float|None,
+                          "max_ms": float|None}, ...]}},
                  "window": {"minutes": 5, "from": "<ISO time>",
                             "to": "<ISO time>",
                             "functions": {"<name>": {same keys}}},
+                 "history": {"minutes": 60, "from": "<ISO time>",
+                             "to": "<ISO time>"},
                  "since": "<ISO time>",
                  "coverage": "2 worker processes, since 12:01:07 UTC",
                  "processes": [{"pid": int, "alive": bool,
@@ -375,7 +391,13 @@ class TimerExtension(AppExtensionBase):
             recorded: ``hooks``, ``decorator``, ``hooks and decorator``.
             ``functions`` covers everything since the processes started;
             ``window`` the current wall-clock minute and the 5 before it
-            (``from`` is the start of the oldest). ``count`` is completed
+            (``from`` is the start of the oldest). Each function's
+            ``history`` has one entry per wall-clock minute of the last
+            ``history_minutes`` (the period is in the top-level ``history``)
+            (see :meth:`configure`), oldest first, ending with the current
+            one; each with its own percentiles, ``None`` in a minute
+            without calls (listed with 0 calls). ``window`` is the sum of
+            its last 6 entries. ``count`` is completed
             invocations; ``errors`` is responses with status >= 500 plus
             ``abandoned``. Durations are ``None`` while ``count`` is 0.
             Percentiles are within 1 % of the exact nearest-rank value.

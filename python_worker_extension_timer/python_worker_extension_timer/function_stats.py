@@ -1,9 +1,14 @@
 """Per-function invocation statistics: since start and per wall-clock minute.
 
 One :class:`FunctionStats` per function name holds a :class:`~.tally.Tally`
-of everything since the process started and one per minute for the last
-:data:`WINDOW_MINUTES` minutes (plus the current one), so that "how is it
-now?" has an answer beside "since start". Every method is thread-safe.
+of everything since the process started and one per wall-clock minute for
+the last ``history_minutes`` minutes (the current one included; default
+:data:`DEFAULT_HISTORY_MINUTES`), so that "when did it change?" has an answer
+beside "since start". The window of "the last 5 minutes" is a view over the
+same minutes (:meth:`FunctionRecord.window`). Only minutes with calls hold a
+tally, and a minute's histogram is made compact once the minute is over, so
+a quiet minute costs nothing and a busy one a few bytes per non-empty
+bucket. Every method is thread-safe.
 
 :meth:`FunctionStats.record` is on the path of every invocation, so it
 usually takes no lock: it appends the duration to a queue (atomic in
@@ -23,12 +28,24 @@ from .clock import Timebase, default_clock
 from .histogram import bucket_index
 from .tally import PERCENTILES, Tally
 
-__all__ = ["FunctionStats", "FunctionRecord", "PERCENTILES", "PENDING_LIMIT", "WINDOW_MINUTES"]
+__all__ = [
+    "FunctionStats",
+    "FunctionRecord",
+    "PERCENTILES",
+    "PENDING_LIMIT",
+    "WINDOW_MINUTES",
+    "DEFAULT_HISTORY_MINUTES",
+    "MAX_HISTORY_MINUTES",
+]
 
 #: Durations queued by :meth:`FunctionStats.record` before they are folded into the tallies.
 PENDING_LIMIT = 256
 #: Whole minutes kept before the current one: the window of "the last 5 minutes".
 WINDOW_MINUTES = 5
+#: Minutes of per-minute history kept by default, the current one included: the last hour.
+DEFAULT_HISTORY_MINUTES = 60
+#: The most minutes of history that may be configured (a day), which bounds its memory.
+MAX_HISTORY_MINUTES = 24 * 60
 
 
 @dataclass
@@ -49,12 +66,17 @@ class FunctionRecord:
                 mine.merge(tally)
 
     def window(self, now_minute: int, minutes: int = WINDOW_MINUTES) -> Tally:
-        """The minutes from ``now_minute - minutes`` to ``now_minute``, merged."""
+        """The last ``minutes + 1`` minutes of the history (up to ``now_minute``), merged."""
         merged = Tally()
-        for minute, tally in self.minutes.items():
-            if now_minute - minutes <= minute <= now_minute:
+        for _, tally in self.history(now_minute, minutes + 1):
+            if tally is not None:
                 merged.merge(tally)
         return merged
+
+    def history(self, now_minute: int, minutes: int) -> list[tuple[int, Tally | None]]:
+        """The ``minutes`` minutes ending with ``now_minute``, oldest first; ``None`` for a minute without calls."""
+        get = self.minutes.get
+        return [(minute, get(minute)) for minute in range(now_minute - minutes + 1, now_minute + 1)]
 
 
 class FunctionStats:
@@ -81,17 +103,40 @@ class FunctionStats:
     timebase: Timebase, optional
         Maps the extension's clock to wall-clock minutes; by default one for
         ``time.perf_counter_ns``.
+    history_minutes: int, optional
+        How many minutes to keep, the current one included (at least
+        ``WINDOW_MINUTES + 1``, which the window reads).
     """
 
-    __slots__ = ("name", "_lock", "_total", "_minutes", "_minute", "_minute_ends", "_timebase", "_pending")
+    __slots__ = (
+        "name",
+        "_lock",
+        "_total",
+        "_minutes",
+        "_minute",
+        "_minute_ends",
+        "_timebase",
+        "_pending",
+        "_history",
+    )
 
-    def __init__(self, name: str, timebase: Timebase | None = None) -> None:
+    def __init__(
+        self, name: str, timebase: Timebase | None = None, history_minutes: int = DEFAULT_HISTORY_MINUTES
+    ) -> None:
         self.name = name
         self._lock = threading.Lock()
         self._total = Tally()
         self._minutes: dict[int, Tally] = {}
         self._pending: deque[int] = deque()
+        self._history = max(history_minutes, WINDOW_MINUTES + 1)
         self.retime(timebase or Timebase(default_clock))
+
+    def keep(self, history_minutes: int) -> None:
+        """Keep this many minutes from now on (older ones go at the next minute)."""
+        with self._lock:
+            self._history = max(history_minutes, WINDOW_MINUTES + 1)
+            self._minute_ends = -(1 << 62)
+            self._start_minute(self._now())
 
     def retime(self, timebase: Timebase) -> None:
         """Use another timebase (the extension's clock changed) from now on."""
@@ -147,10 +192,10 @@ class FunctionStats:
                 tally.errors += n
 
     def read(self) -> FunctionRecord:
-        """A copy of everything recorded, with the minutes of the window only.
+        """A copy of everything recorded: since start, and the minutes of the history.
 
         Moves the current minute forward first, so that an idle function's
-        window empties.
+        history moves on.
         """
         with self._lock:
             self._start_minute(self._now())
@@ -176,9 +221,12 @@ class FunctionStats:
         minute = self._timebase.minute_of(now_ns)
         self._minute = minute
         self._minute_ends = self._timebase.minute_start(minute + 1)
-        oldest = minute - WINDOW_MINUTES
+        oldest = minute - self._history + 1
         for old in [m for m in self._minutes if m < oldest or m > minute]:
             del self._minutes[old]
+        for past, tally in self._minutes.items():
+            if past != minute:  # over: no more values go in (a no-op once compact)
+                tally.hist.compact()
 
     def _current(self) -> Tally:
         tally = self._minutes.get(self._minute)

@@ -1,4 +1,4 @@
-"""A constant-memory latency histogram with log-spaced buckets.
+"""A bounded-memory latency histogram with log-spaced buckets.
 
 Layout
 ------
@@ -8,8 +8,9 @@ that the few buckets holding one of OpenTelemetry's advised duration
 boundaries (5 ms to 10 s) are split in two there: every such boundary is a
 bucket edge, so Prometheus-style cumulative counts at those bounds are exact.
 Two more buckets catch the rest: an underflow bucket ``[0, LOWEST_NS)`` and an
-overflow bucket ``[HIGHEST_NS, inf)``. The bucket array is allocated once, so
-memory does not depend on how many values were recorded.
+overflow bucket ``[HIGHEST_NS, inf)``. Memory does not depend on how many
+values were recorded: a histogram being added to holds one counter per bucket,
+a finished one (a past minute, a copy, a merge) only its non-empty buckets.
 
 Accuracy
 --------
@@ -38,8 +39,14 @@ The class is *not* thread-safe by itself: :class:`FunctionStats` guards it.
 
 from __future__ import annotations
 
+import base64
 import math
-from collections.abc import Mapping, Sequence
+import sys
+from array import array
+from bisect import bisect_left
+from collections.abc import Iterable, Mapping, Sequence
+from itertools import accumulate, compress
+from operator import add, lt
 from typing import Any
 
 __all__ = [
@@ -126,6 +133,42 @@ HIGHEST_NS = _EDGES[-1]
 _LOG_LOWEST = math.log(LOWEST_NS)
 _INV_LOG_RATIO = 1.0 / math.log(RATIO)
 _OVERFLOW = BUCKET_COUNT + 1
+# Bucket indexes fit the 2-byte array items of compact histograms.
+assert _OVERFLOW < 1 << 16
+_EMPTY: tuple[array[int], array[int]] = (array("H"), array("I"))
+#: Typecode of packed counts by item size, for the packed JSON form.
+_COUNT_CODES = {array(code).itemsize: code for code in ("H", "I", "Q")}
+assert sorted(_COUNT_CODES) == [2, 4, 8]
+
+
+def _pack(items: Iterable[tuple[int, int]]) -> tuple[array[int], array[int]]:
+    """Non-empty buckets as packed arrays: indexes (2 bytes each) and counts (2 bytes, or 4 or 8 when larger)."""
+    pairs = list(items)
+    if not pairs:
+        return _EMPTY
+    counts = [c for _, c in pairs]
+    return array("H", [i for i, _ in pairs]), _count_array(counts)
+
+
+def _count_array(counts: list[int]) -> array[int]:
+    """Counts in the smallest array type that holds them."""
+    largest = max(counts)
+    return array("H" if largest < 1 << 16 else "I" if largest < 1 << 32 else "Q", counts)
+
+
+def _b64(values: array[int]) -> str:
+    """An array as base64 of its little-endian bytes."""
+    if sys.byteorder == "big":  # pragma: no cover - the platforms we run on are little-endian
+        values = array(values.typecode, values)
+        values.byteswap()
+    return base64.b64encode(values.tobytes()).decode("ascii")
+
+
+def _unb64(code: str, text: str) -> array[int]:
+    values = array(code, base64.b64decode(text, validate=True))
+    if sys.byteorder == "big":  # pragma: no cover
+        values.byteswap()
+    return values
 
 
 def nearest_rank(q: float, n: int) -> int:
@@ -163,13 +206,25 @@ def upper_edge(index: int) -> float:
 class Histogram:
     """Counts of durations per log-spaced bucket, plus exact min and max.
 
-    Memory is constant: ``BUCKET_COUNT + 2`` counters, allocated up front.
+    Storage
+    -------
+    A histogram that values are added to holds a dense list of
+    ``BUCKET_COUNT + 2`` counters, so adding is an index and an increment.
+    Any other histogram (an empty one, a copy, a merge, a finished minute
+    after :meth:`compact`, one read from JSON) holds only its non-empty
+    buckets, as two packed arrays (2 bytes per bucket index, 2 to 8 per
+    count), which are never changed in place and so are shared by copies.
+    Reading works the same on both; adding to a compact histogram makes it
+    dense again.
     """
 
-    __slots__ = ("_counts", "total", "min_ns", "max_ns")
+    __slots__ = ("_counts", "_sparse", "total", "min_ns", "max_ns")
 
     def __init__(self) -> None:
-        self._counts: list[int] = [0] * (BUCKET_COUNT + 2)
+        #: Dense counters while values are added; ``None`` while compact.
+        self._counts: list[int] | None = None
+        #: Indexes and counts of the non-empty buckets, ascending; read only while ``_counts`` is ``None``.
+        self._sparse: tuple[array[int], array[int]] = _EMPTY
         #: Number of values recorded.
         self.total = 0
         #: Smallest value recorded, or ``None`` before the first one.
@@ -190,6 +245,8 @@ class Histogram:
         if not values_ns:
             return
         counts = self._counts
+        if counts is None:
+            counts = self._counts = self._dense()
         for i in map(bucket_index, values_ns) if indexes is None else indexes:
             counts[i] += 1
         self.total += len(values_ns)
@@ -200,13 +257,17 @@ class Histogram:
         if self.max_ns is None or high > self.max_ns:
             self.max_ns = high
 
+    def compact(self) -> Histogram:
+        """Keep only the non-empty buckets (no more values will be added, e.g. a finished minute); returns self."""
+        if self._counts is not None:
+            self._sparse = _pack(self._items())
+            self._counts = None
+        return self
+
     def copy(self) -> Histogram:
-        """An independent copy (used to snapshot under a lock)."""
-        other = Histogram.__new__(Histogram)
-        other._counts = self._counts[:]
-        other.total = self.total
-        other.min_ns = self.min_ns
-        other.max_ns = self.max_ns
+        """An independent, compact copy (used to snapshot under a lock)."""
+        other = Histogram()
+        other.merge(self)
         return other
 
     def merge(self, other: Histogram) -> None:
@@ -214,9 +275,22 @@ class Histogram:
         if not other.total:
             return
         counts = self._counts
-        for i, c in enumerate(other._counts):
-            if c:
+        if counts is not None:
+            for i, c in other._items():
                 counts[i] += c
+        elif not self.total:
+            self._sparse = other._sparse if other._counts is None else _pack(other._items())
+        else:
+            mine, theirs = self._sparse, other._columns()
+            if mine[0] == theirs[0]:  # the same buckets (common): add the counts
+                self._sparse = (mine[0], _count_array(list(map(add, mine[1], theirs[1]))))
+            else:
+                added = dict(zip(*mine, strict=True))
+                get = added.get
+                for i, c in zip(*theirs, strict=True):
+                    added[i] = get(i, 0) + c
+                keys = sorted(added)
+                self._sparse = (array("H", keys), _count_array(list(map(added.__getitem__, keys))))
         self.total += other.total
         if self.min_ns is None or (other.min_ns is not None and other.min_ns < self.min_ns):
             self.min_ns = other.min_ns
@@ -226,14 +300,14 @@ class Histogram:
     def to_sparse(self) -> dict[str, Any]:
         """A JSON-ready form: ``{"buckets": [[index, count], ...], "min_ns", "max_ns"}``."""
         return {
-            "buckets": [[i, c] for i, c in enumerate(self._counts) if c],
+            "buckets": [[i, c] for i, c in self._items()],
             "min_ns": self.min_ns,
             "max_ns": self.max_ns,
         }
 
     @classmethod
     def from_sparse(cls, data: Mapping[str, Any]) -> Histogram:
-        """The histogram :meth:`to_sparse` described.
+        """The histogram :meth:`to_sparse` described (compact).
 
         Raises
         ------
@@ -242,16 +316,91 @@ class Histogram:
             (e.g. a file written by another version of this package).
         """
         histogram = cls()
-        counts = histogram._counts
+        added: dict[int, int] = {}
+        get = added.get
         for index, count in data.get("buckets", ()):
-            if not (0 <= index < len(counts)) or count < 0:
+            if not (0 <= index <= _OVERFLOW) or count < 0:
                 raise ValueError(f"bucket {index!r} with count {count!r} does not fit this histogram")
-            counts[index] += count
-            histogram.total += count
+            if count:
+                added[index] = get(index, 0) + count
+        histogram.total = sum(added.values())
         if histogram.total:
+            histogram._sparse = _pack(sorted(added.items()))
             histogram.min_ns = int(data["min_ns"])
             histogram.max_ns = int(data["max_ns"])
         return histogram
+
+    def to_packed(self) -> dict[str, Any]:
+        """A compact JSON-ready form (what worker processes publish): the packed arrays in base64.
+
+        ``{"index": base64 of 2-byte indexes, "count": base64 of counts, "width": bytes per
+        count, "min_ns", "max_ns"}``, little-endian; read back by :meth:`from_packed`.
+        Parsing it takes no per-bucket work, so reading many minutes stays fast.
+        """
+        indexes, counts = self._columns()
+        return {
+            "index": _b64(indexes),
+            "count": _b64(counts),
+            "width": counts.itemsize,
+            "min_ns": self.min_ns,
+            "max_ns": self.max_ns,
+        }
+
+    @classmethod
+    def from_packed(cls, data: Mapping[str, Any]) -> Histogram:
+        """The histogram :meth:`to_packed` described (compact).
+
+        Raises
+        ------
+        ValueError
+            Not such a form: bad base64 or width, indexes not ascending or outside the
+            layout, fewer counts than indexes.
+        """
+        code = _COUNT_CODES.get(data["width"])
+        if code is None:
+            raise ValueError(f"counts of {data['width']!r} bytes are not a packed histogram's")
+        indexes, counts = _unb64("H", data["index"]), _unb64(code, data["count"])
+        if (
+            len(indexes) != len(counts)
+            or (indexes and indexes[-1] > _OVERFLOW)
+            or not all(map(lt, indexes, indexes[1:]))
+        ):
+            raise ValueError("the packed buckets do not fit this histogram")
+        histogram = cls()
+        histogram.total = sum(counts)
+        if histogram.total:
+            histogram._sparse = (indexes, counts)
+            histogram.min_ns = int(data["min_ns"])
+            histogram.max_ns = int(data["max_ns"])
+        return histogram
+
+    def _columns(self) -> tuple[array[int], array[int]]:
+        """Indexes and counts of the non-empty buckets, ascending, as arrays (shared when compact)."""
+        counts = self._counts
+        if counts is None:
+            return self._sparse
+        if not self.total:
+            return _EMPTY
+        return array("H", compress(range(len(counts)), counts)), _count_array(list(filter(None, counts)))
+
+    def _items(self) -> Iterable[tuple[int, int]]:
+        """``(index, count)`` of the non-empty buckets, ascending."""
+        counts = self._counts
+        if counts is None:
+            return zip(*self._sparse, strict=True)
+        return ((i, c) for i, c in enumerate(counts) if c)
+
+    def _dense(self) -> list[int]:
+        counts = [0] * (_OVERFLOW + 1)
+        for i, c in zip(*self._sparse, strict=True):
+            counts[i] = c
+        return counts
+
+    def nbytes(self) -> int:
+        """Bytes held by the counters (the arrays or the list), for the memory figures."""
+        if self._counts is not None:
+            return sys.getsizeof(self._counts)
+        return sum(sys.getsizeof(part) for part in self._sparse) if self.total else 0
 
     def count_at_or_below(self, bound_ns: int) -> int:
         """How many values are known to be ``<= bound_ns``.
@@ -261,7 +410,7 @@ class Histogram:
         boundaries (:data:`OTEL_BOUNDARIES_NS`), a lower bound otherwise.
         """
         limit = bound_ns + 1
-        return sum(c for i, c in enumerate(self._counts) if c and upper_edge(i) <= limit)
+        return sum(c for i, c in self._items() if upper_edge(i) <= limit)
 
     def quantiles(self, qs: Sequence[float]) -> list[float | None]:
         """Estimate several quantiles in one pass over the buckets.
@@ -286,21 +435,10 @@ class Histogram:
             return [None for _ in qs]
         lo = float(self.min_ns)  # type: ignore[arg-type]
         hi = float(self.max_ns)  # type: ignore[arg-type]
-        wanted = sorted((nearest_rank(q, n), k) for k, q in enumerate(qs))
-        out: list[float | None] = [None] * len(qs)
-        seen = 0
-        w = 0
-        counts = self._counts
-        for i, c in enumerate(counts):
-            if not c:
-                continue
-            seen += c
-            while w < len(wanted) and wanted[w][0] <= seen:
-                out[wanted[w][1]] = min(hi, max(lo, self._midpoint(i)))
-                w += 1
-            if w == len(wanted):
-                break
-        return out
+        indexes, counts = self._columns()
+        seen = list(accumulate(counts))  # values up to and including each bucket
+        # The bucket holding the value of rank r is the first whose running count reaches r.
+        return [min(hi, max(lo, self._midpoint(indexes[bisect_left(seen, nearest_rank(q, n))]))) for q in qs]
 
     def quantile(self, q: float) -> float | None:
         """Estimate one quantile in nanoseconds (see :meth:`quantiles`)."""
@@ -321,9 +459,7 @@ class Histogram:
         """
         bounds: list[float] = []
         counts: list[int] = []
-        for i, c in enumerate(self._counts):
-            if not c:
-                continue
+        for i, c in self._items():
             if i == 0:
                 upper = float(LOWEST_NS)
             elif i == _OVERFLOW:
@@ -336,4 +472,4 @@ class Histogram:
 
     def bucket_counts(self) -> tuple[int, ...]:
         """The raw bucket counts: underflow, the regular buckets, overflow."""
-        return tuple(self._counts)
+        return tuple(self._dense() if self._counts is None else self._counts)

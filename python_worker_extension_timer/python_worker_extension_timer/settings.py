@@ -15,6 +15,7 @@ import math
 from dataclasses import dataclass
 
 from .clock import NS_PER_SECOND, Clock, default_clock
+from .function_stats import DEFAULT_HISTORY_MINUTES, MAX_HISTORY_MINUTES, WINDOW_MINUTES
 
 __all__ = [
     "Settings",
@@ -24,6 +25,7 @@ __all__ = [
     "DEFAULT_MAX_AGE_SECONDS",
     "DEFAULT_MAX_IN_FLIGHT",
     "DEFAULT_SLOWEST_IMPORTS",
+    "DEFAULT_HISTORY_MINUTES",
 ]
 
 DEFAULT_LOGGER_NAME = "python_worker_extension_timer"
@@ -52,6 +54,7 @@ class Settings:
     max_in_flight: int = DEFAULT_MAX_IN_FLIGHT
     clock: Clock = default_clock
     slowest_imports: int = DEFAULT_SLOWEST_IMPORTS
+    history_minutes: int = DEFAULT_HISTORY_MINUTES
 
     @property
     def max_age_ns(self) -> int:
@@ -124,6 +127,17 @@ def _check_slowest_imports(value: object) -> int:
     return value
 
 
+def _check_history_minutes(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"history_minutes must be an int, got {_type_name(value)}")
+    if not WINDOW_MINUTES + 1 <= value <= MAX_HISTORY_MINUTES:
+        raise ValueError(
+            f"history_minutes must be from {WINDOW_MINUTES + 1} (the window of the last {WINDOW_MINUTES} minutes "
+            f"and the current one) to {MAX_HISTORY_MINUTES} (a day), got {value}"
+        )
+    return value
+
+
 def _check_clock(value: object) -> Clock:
     if value is None:
         return default_clock
@@ -147,6 +161,7 @@ def make_settings(
     max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
     clock: Clock | None = None,
     slowest_imports: int = DEFAULT_SLOWEST_IMPORTS,
+    history_minutes: int = DEFAULT_HISTORY_MINUTES,
 ) -> Settings:
     """Validate the arguments of ``TimerExtension.configure()``.
 
@@ -166,4 +181,5 @@ def make_settings(
         max_in_flight=_check_max_in_flight(max_in_flight),
         clock=_check_clock(clock),
         slowest_imports=_check_slowest_imports(slowest_imports),
+        history_minutes=_check_history_minutes(history_minutes),
     )

@@ -15,14 +15,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from .function_stats import WINDOW_MINUTES, FunctionRecord
+from .function_stats import DEFAULT_HISTORY_MINUTES, WINDOW_MINUTES, FunctionRecord
 from .startup import StartupRecord
-from .tally import Tally
+from .tally import Tally, minute_summary
 
 __all__ = ["ProcessRecord", "MergedView", "FORMAT_VERSION", "iso_time"]
 
 #: Bumped when the JSON form changes; records of another format are skipped.
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 OFF = "off"
 #: Why nothing is recorded, when nothing is.
 NOT_RECORDING = (
@@ -123,11 +123,14 @@ class MergedView:
     processes: list[ProcessRecord]
         Every process's record, this process's own included.
     now: float
-        Wall-clock seconds of the read; the window ends at its minute.
+        Wall-clock seconds of the read; the window and the history end at its minute.
+    history_minutes: int
+        Minutes of history to report, the current one included.
     """
 
     processes: list[ProcessRecord]
     now: float = field(default_factory=time.time)
+    history_minutes: int = DEFAULT_HISTORY_MINUTES
     functions: dict[str, FunctionRecord] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -158,6 +161,16 @@ class MergedView:
     def window(self) -> dict[str, Tally]:
         """Per function, the last :data:`WINDOW_MINUTES` whole minutes and the current one."""
         return {name: record.window(self.now_minute) for name, record in self.functions.items()}
+
+    def history(self) -> dict[str, list[dict[str, Any]]]:
+        """Per function, one entry per minute of the history, oldest first (see :func:`.tally.minute_summary`)."""
+        return {
+            name: [
+                minute_summary(iso_time(minute * 60), tally)
+                for minute, tally in record.history(self.now_minute, self.history_minutes)
+            ]
+            for name, record in self.functions.items()
+        }
 
     def window_start(self) -> float:
         """Wall-clock seconds at which the window begins."""
@@ -235,6 +248,7 @@ class MergedView:
         """The JSON-ready statistics ``TimerExtension.stats()`` returns."""
         since = self.since
         mode = self.mode
+        history = self.history()
         return {
             "extension": extension,
             "version": version,
@@ -242,12 +256,19 @@ class MergedView:
             "mode": mode,
             "reason": NOT_RECORDING if mode == OFF else None,
             "in_flight": self.in_flight,
-            "functions": {name: record.total.summary() for name, record in self.functions.items()},
+            "functions": {
+                name: {**record.total.summary(), "history": history[name]} for name, record in self.functions.items()
+            },
             "window": {
                 "minutes": WINDOW_MINUTES,
                 "from": iso_time(self.window_start()),
                 "to": iso_time(self.now),
                 "functions": {name: tally.summary() for name, tally in self.window().items()},
+            },
+            "history": {
+                "minutes": self.history_minutes,
+                "from": iso_time((self.now_minute - self.history_minutes + 1) * 60),
+                "to": iso_time(self.now),
             },
             "since": iso_time(since) if since is not None else None,
             "coverage": self.coverage(),

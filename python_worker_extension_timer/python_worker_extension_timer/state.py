@@ -87,8 +87,11 @@ class TimerState:
         stats = self.functions.get(name)
         if stats is None:
             # setdefault is atomic: two threads racing here share one object.
-            stats = self.functions.setdefault(name, FunctionStats(name, self.timebase))
+            stats = self.functions.setdefault(name, self._new_stats(name))
         return stats
+
+    def _new_stats(self, name: str) -> FunctionStats:
+        return FunctionStats(name, self.timebase, self.active.settings.history_minutes)
 
     def _on_evict(self, evicted: Mapping[str, int]) -> None:
         for name, n in evicted.items():
@@ -117,6 +120,9 @@ class TimerState:
                 self.timebase = Timebase(settings.clock)
                 for stats in list(self.functions.values()):
                     stats.retime(self.timebase)
+            if settings.history_minutes != old.history_minutes:
+                for stats in list(self.functions.values()):
+                    stats.keep(settings.history_minutes)
             self.in_flight.set_limits(settings.max_age_ns, settings.max_in_flight)
             self.active = Active(settings)
 
@@ -127,7 +133,7 @@ class TimerState:
     def reset(self) -> None:
         with self.lock:
             self.in_flight.clear()
-            self.functions = {name: FunctionStats(name, self.timebase) for name in self.known_functions()}
+            self.functions = {name: self._new_stats(name) for name in self.known_functions()}
             self.problems.clear()
             self.started = time.time()
 
@@ -173,14 +179,14 @@ class TimerState:
         publisher = self.publisher
         if publisher is not None and publisher.pid == os.getpid():
             records += read_records(publisher.directory, publisher.prefix, skip=publisher.path)
-        return MergedView(records, now)
+        return MergedView(records, now, self.active.settings.history_minutes)
 
     def forget_parent(self) -> None:
         """In a forked child: what the parent recorded is the parent's to report."""
         self.publisher = None
         self.lock = threading.Lock()
         self.in_flight.clear()
-        self.functions = {name: FunctionStats(name, self.timebase) for name in self.known_functions()}
+        self.functions = {name: self._new_stats(name) for name in self.known_functions()}
         self.first_calls = {}
         self.started = time.time()
 

@@ -14,7 +14,7 @@ from typing import Any
 from .clock import NS_PER_MS
 from .histogram import Histogram
 
-__all__ = ["Tally", "PERCENTILES"]
+__all__ = ["Tally", "PERCENTILES", "minute_summary"]
 
 #: Percentiles reported by :meth:`Tally.summary`, as (key, quantile).
 PERCENTILES = (("p50_ms", 0.50), ("p90_ms", 0.90), ("p99_ms", 0.99))
@@ -59,7 +59,7 @@ class Tally:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form, read back by :meth:`from_dict`."""
         return {
-            "histogram": self.hist.to_sparse(),
+            "histogram": self.hist.to_packed(),
             "sum_ns": self.sum_ns,
             "errors": self.errors,
             "abandoned": self.abandoned,
@@ -69,7 +69,7 @@ class Tally:
     def from_dict(cls, data: Mapping[str, Any]) -> Tally:
         """The tally :meth:`to_dict` wrote; ``ValueError``/``KeyError``/``TypeError`` if it is not one."""
         tally = cls()
-        tally.hist = Histogram.from_sparse(data["histogram"])
+        tally.hist = Histogram.from_packed(data["histogram"])
         tally.sum_ns = int(data["sum_ns"])
         tally.errors = int(data["errors"])
         tally.abandoned = int(data["abandoned"])
@@ -105,3 +105,23 @@ class Tally:
             "counts": buckets["counts"],
         }
         return result
+
+
+_EMPTY_MINUTE = {"calls": 0, "errors": 0, **{key: None for key, _ in PERCENTILES}, "max_ms": None}
+
+
+def minute_summary(start: str, tally: Tally | None) -> dict[str, Any]:
+    """One minute of the history: ``{"start", "calls", "errors", "p50_ms", "p90_ms", "p99_ms", "max_ms"}``.
+
+    ``start`` is the minute's start as given; ``tally`` is ``None`` for a
+    minute without calls, whose durations are then ``None``. Lighter than
+    :meth:`Tally.summary`: the history has many minutes.
+    """
+    if tally is None:
+        return {"start": start, **_EMPTY_MINUTE}
+    hist = tally.hist
+    result: dict[str, Any] = {"start": start, "calls": hist.total, "errors": tally.errors}
+    for (key, _), value in zip(PERCENTILES, hist.quantiles(_QUANTILES), strict=True):
+        result[key] = _ms(value)
+    result["max_ms"] = _ms(hist.max_ns)
+    return result

@@ -21,6 +21,7 @@ def test_defaults_without_configure():
         max_age_seconds=300.0,
         max_in_flight=10_000,
         clock=time.perf_counter_ns,
+        history_minutes=60,
     )
 
 
@@ -43,6 +44,8 @@ def test_configure_without_arguments_gives_the_defaults():
         ({"max_age_seconds": 2}, "max_age_seconds", 2.0),
         ({"max_age_seconds": 0.5}, "max_age_seconds", 0.5),
         ({"max_in_flight": 1}, "max_in_flight", 1),
+        ({"history_minutes": 6}, "history_minutes", 6),
+        ({"history_minutes": 1440}, "history_minutes", 1440),
     ],
 )
 def test_valid_values_are_accepted(kwargs, attribute, expected):
@@ -84,6 +87,11 @@ def test_a_clock_is_accepted():
         ({"max_in_flight": 10.0}, TypeError, "max_in_flight must be an int"),
         ({"max_in_flight": 0}, ValueError, "max_in_flight must be >= 1"),
         ({"max_in_flight": -5}, ValueError, "max_in_flight must be >= 1"),
+        ({"history_minutes": True}, TypeError, "history_minutes must be an int"),
+        ({"history_minutes": 60.0}, TypeError, "history_minutes must be an int"),
+        ({"history_minutes": "60"}, TypeError, "history_minutes must be an int"),
+        ({"history_minutes": 5}, ValueError, "history_minutes must be from 6"),
+        ({"history_minutes": 1441}, ValueError, "history_minutes must be from 6 .* to 1440"),
         ({"clock": 123}, TypeError, "clock must be a callable"),
         ({"clock": time.perf_counter}, TypeError, "clock must return int nanoseconds"),
         ({"clock": lambda: True}, TypeError, "clock must return int nanoseconds"),

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import math
+from array import array
 
 import pytest
 from hypothesis import given, settings
@@ -134,6 +136,44 @@ def test_merging_two_histograms_equals_recording_everything_in_one(first, second
     merged.merge(filled(second))
     assert state_of(merged) == state_of(filled(first + second))
     assert merged.bucket_counts() == filled(first + second).bucket_counts()
+
+
+@given(st.lists(IN_RANGE, max_size=60), st.lists(IN_RANGE, max_size=60), st.lists(IN_RANGE, max_size=60))
+def test_compact_histograms_merge_and_answer_as_if_one_had_recorded_everything(first, second, third):
+    merged = filled(first).compact()
+    merged.merge(filled(second).compact())
+    merged.merge(filled(second).compact())  # the same buckets again
+    merged.merge(filled(third))  # a dense one into a compact one
+    everything = filled(first + second + second + third)
+    assert state_of(merged) == state_of(everything)
+    assert merged.bucket_counts() == everything.bucket_counts()
+    assert merged.quantiles((0.0, 0.5, 0.9, 0.99, 1.0)) == everything.quantiles((0.0, 0.5, 0.9, 0.99, 1.0))
+
+
+@given(st.lists(IN_RANGE, max_size=60))
+def test_a_histogram_survives_its_packed_form_across_processes(values):
+    histogram = filled(values)
+    again = Histogram.from_packed(json.loads(json.dumps(histogram.to_packed())))
+    assert state_of(again) == state_of(histogram)
+    assert again.bucket_counts() == histogram.bucket_counts()
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"width": 3},
+        {"index": "%%%"},
+        {"index": "AAAB"},  # 3 bytes: not whole 2-byte indexes
+        {"index": base64.b64encode(array("H", [5, 3]).tobytes()).decode()},  # not ascending
+        {"index": base64.b64encode(array("H", [BUCKET_COUNT + 2]).tobytes()).decode()},  # outside the layout
+        {"count": ""},  # fewer counts than indexes
+    ],
+    ids=["width", "base64", "length", "order", "range", "counts"],
+)
+def test_a_packed_form_that_does_not_fit_is_rejected(change):
+    packed = {**filled([500, 5_000]).to_packed(), **change}
+    with pytest.raises(ValueError):
+        Histogram.from_packed(packed)
 
 
 @given(st.lists(IN_RANGE, max_size=60))

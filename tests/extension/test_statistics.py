@@ -24,6 +24,7 @@ FUNCTION_KEYS = {
     "p90_ms",
     "p99_ms",
     "histogram",
+    "history",
 }
 
 
@@ -44,7 +45,9 @@ def test_stats_has_the_documented_shape_and_is_json_ready(timed):
 
 def test_a_loaded_function_is_listed_with_count_zero(worker):
     worker.load("echo")
-    assert TimerExtension.stats()["functions"]["echo"] == {
+    echo = TimerExtension.stats()["functions"]["echo"]
+    assert [minute["calls"] for minute in echo.pop("history")] == [0] * 60
+    assert echo == {
         "count": 0,
         "errors": 0,
         "abandoned": 0,

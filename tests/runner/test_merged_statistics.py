@@ -92,6 +92,17 @@ def test_the_window_and_the_histogram_hold_every_request(loaded_server: ServerPr
     assert stats["coverage"].startswith("2 worker processes, since ")
 
 
+def test_the_history_of_both_processes_adds_up_to_every_request_and_ends_with_the_window(
+    loaded_server: ServerProcess,
+) -> None:
+    stats = latency(loaded_server.base_url)
+    history = stats["functions"]["echo"]["history"]
+    assert len(history) == stats["history"]["minutes"] == 60
+    assert sum(minute["calls"] for minute in history) == REQUESTS
+    assert sum(minute["calls"] for minute in history[-6:]) == stats["window"]["functions"]["echo"]["count"]
+    assert max(minute["max_ms"] or 0 for minute in history) == stats["functions"]["echo"]["max_ms"]
+
+
 def metric_samples(base_url: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     response = httpx.get(f"{base_url}/metrics", timeout=30)
     assert response.status_code == 200

@@ -1,0 +1,216 @@
+"""The last hour of one function, minute by minute, as an inline SVG chart.
+
+p50 and p99 per minute are lines on a log scale; calls per minute are bars on an axis of
+their own below them; minutes with errors are marked. A minute without calls draws nothing,
+so the lines break there. The time axis is in UTC minutes. For screen readers the chart has a
+summary (`<desc>`) and a table of the minutes with calls; each minute has a `<title>` too.
+Drawn on the server from the `history` of the statistics: no script.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from html import escape
+from typing import Any
+
+from .latency_view import _count, _tick, _ticks, axis_range, nice_ceil
+from .latency_view import _ms as _format_ms
+
+WIDTH, HEIGHT = 600, 254
+LEFT, RIGHT = 48, 8
+PLOT_WIDTH = WIDTH - LEFT - RIGHT
+LATENCY_TOP, LATENCY_HEIGHT = 30, 104
+CALLS_TOP, CALLS_HEIGHT = 168, 44
+LINES = (("p50", "p50_ms"), ("p99", "p99_ms"))
+#: Minutes between time labels: the first that leaves at most this many labels.
+_LABEL_STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720)
+_MAX_LABELS = 7
+
+
+def history_svg(function: str, stats: Mapping[str, Any]) -> str:
+    """The chart and its table of a function's `history` (oldest minute first), or a short note.
+
+    `stats` is the function's entry in the statistics; nothing is drawn for a function never
+    called (the page says so already).
+    """
+    minutes: Sequence[Mapping[str, Any]] = stats.get("history") or []
+    if not stats.get("count") and not stats.get("errors"):
+        return ""
+    if not any(m.get("calls") or m.get("errors") for m in minutes):
+        span = f"{len(minutes)} minutes" if minutes else "hour"
+        return f'<p class="empty history-empty">No calls of {escape(function)} in the last {span}.</p>'
+    return _svg(function, minutes) + _table(function, minutes)
+
+
+def _svg(function: str, minutes: Sequence[Mapping[str, Any]]) -> str:
+    n = len(minutes)
+    slot = PLOT_WIDTH / n
+    label = f"Latency per minute of {function}, last {n} minutes"
+    values = [float(m[key]) for m in minutes for _, key in LINES if m.get(key)]
+    low, high = axis_range(values)
+    scale = math.log(high / low)
+    latency_bottom = LATENCY_TOP + LATENCY_HEIGHT
+    calls_bottom = CALLS_TOP + CALLS_HEIGHT
+    top_calls = nice_ceil(max(int(m.get("calls") or 0) for m in minutes) or 1)
+
+    def x_of(index: int) -> float:
+        return LEFT + slot * (index + 0.5)
+
+    def y_of(ms: float) -> float:
+        share = math.log(min(max(ms, low), high) / low) / scale
+        return latency_bottom - LATENCY_HEIGHT * share
+
+    parts = [
+        (
+            f'<svg class="history" role="img" aria-label="{escape(label)}" '
+            f'viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" preserveAspectRatio="xMidYMid meet">'
+        ),
+        f"<title>{escape(label)}</title>",
+        f"<desc>{escape(_summary(minutes))}</desc>",
+        _legend(),
+    ]
+    for value in _ticks(low, high):
+        y = y_of(value)
+        parts.append(f'<line class="grid" x1="{LEFT}" y1="{y:.1f}" x2="{LEFT + PLOT_WIDTH}" y2="{y:.1f}"/>')
+        parts.append(f'<text class="tick" x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{_tick(value)}</text>')
+    parts.append(f'<text class="caption" x="{LEFT - 6}" y="{LATENCY_TOP - 14}" text-anchor="end">ms</text>')
+    parts.append(f'<text class="caption" x="{LEFT - 6}" y="{CALLS_TOP - 15}" text-anchor="end">calls</text>')
+    for count in (0, top_calls):
+        y = calls_bottom - CALLS_HEIGHT * count / top_calls
+        parts.append(f'<line class="grid" x1="{LEFT}" y1="{y:.1f}" x2="{LEFT + PLOT_WIDTH}" y2="{y:.1f}"/>')
+        parts.append(f'<text class="tick" x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{_count(count)}</text>')
+    parts.append(f'<line class="axis" x1="{LEFT}" y1="{calls_bottom}" x2="{LEFT + PLOT_WIDTH}" y2="{calls_bottom}"/>')
+    for index, minute in enumerate(minutes):
+        calls, errors = int(minute.get("calls") or 0), int(minute.get("errors") or 0)
+        if not calls and not errors:
+            continue
+        at = escape(_hhmm(minute))
+        x = x_of(index)
+        if calls:
+            height = max(1.5, CALLS_HEIGHT * calls / top_calls)
+            parts.append(
+                f'<rect class="calls" data-minute="{at}" x="{x - slot * 0.4:.1f}" y="{calls_bottom - height:.1f}" '
+                f'width="{slot * 0.8:.1f}" height="{height:.1f}"/>'
+            )
+        if errors:
+            y = CALLS_TOP - 4
+            parts.append(f'<path class="error-mark" data-minute="{at}" d="M{x - 4:.1f},{y - 6:.1f}h8l-4,6z"/>')
+        # The whole column answers a pointer with the minute's figures.
+        parts.append(
+            f'<rect class="hit" x="{x - slot / 2:.1f}" y="{LATENCY_TOP}" width="{slot:.1f}" '
+            f'height="{calls_bottom - LATENCY_TOP}"><title>{escape(_describe(minute))}</title></rect>'
+        )
+    for name, key in LINES:
+        for run in _runs(minutes, key):
+            points = " ".join(f"{x_of(i):.1f},{y_of(float(minutes[i][key])):.1f}" for i in run)
+            parts.append(f'<polyline class="line {name}" points="{points}"/>')
+        parts.extend(
+            f'<circle class="dot {name}" data-minute="{escape(_hhmm(m))}" cx="{x_of(i):.1f}" '
+            f'cy="{y_of(float(m[key])):.1f}" r="2.2"/>'
+            for i, m in enumerate(minutes)
+            if m.get(key)
+        )
+    parts.extend(_time_axis(minutes, x_of, calls_bottom))
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _legend() -> str:
+    """What the marks mean, in a row above the plot, spaced for the larger text of narrow screens."""
+    y = 14
+    items = [
+        f'<line class="line p50" x1="{LEFT}" y1="{y - 5}" x2="{LEFT + 18}" y2="{y - 5}"/>'
+        f'<text x="{LEFT + 22}" y="{y}">p50</text>',
+        f'<line class="line p99" x1="{LEFT + 80}" y1="{y - 5}" x2="{LEFT + 98}" y2="{y - 5}"/>'
+        f'<text x="{LEFT + 102}" y="{y}">p99</text>',
+        f'<rect class="calls" x="{LEFT + 160}" y="{y - 10}" width="8" height="10"/>'
+        f'<text x="{LEFT + 172}" y="{y}">calls/min</text>',
+        f'<path class="error-mark" d="M{LEFT + 290},{y - 9}h8l-4,6z"/><text x="{LEFT + 302}" y="{y}">errors</text>',
+    ]
+    return f'<g class="legend">{"".join(items)}</g>'
+
+
+def _time_axis(minutes: Sequence[Mapping[str, Any]], x_of: Any, bottom: float) -> list[str]:
+    """Ticks and HH:MM labels at round minutes, and the axis caption."""
+    step = next((s for s in _LABEL_STEPS if len(minutes) / s <= _MAX_LABELS), _LABEL_STEPS[-1])
+    parts = []
+    for index, minute in enumerate(minutes):
+        hhmm = _hhmm(minute)
+        if not hhmm or (int(hhmm[:2]) * 60 + int(hhmm[3:])) % step:
+            continue
+        x = x_of(index)
+        parts.append(f'<line class="axis" x1="{x:.1f}" y1="{bottom}" x2="{x:.1f}" y2="{bottom + 4}"/>')
+        anchor = "start" if x - LEFT < 16 else "end" if LEFT + PLOT_WIDTH - x < 16 else "middle"
+        parts.append(f'<text class="tick" x="{x:.1f}" y="{bottom + 18}" text-anchor="{anchor}">{escape(hhmm)}</text>')
+    parts.append(
+        f'<text class="caption" x="{LEFT + PLOT_WIDTH}" y="{bottom + 38}" text-anchor="end">'
+        "time (UTC), one column per minute</text>"
+    )
+    return parts
+
+
+def _runs(minutes: Sequence[Mapping[str, Any]], key: str) -> list[list[int]]:
+    """Indexes of consecutive minutes that have a value: each run is one line, a gap between runs."""
+    runs: list[list[int]] = []
+    previous = -2
+    for index, minute in enumerate(minutes):
+        if not minute.get(key):
+            continue
+        if index == previous + 1:
+            runs[-1].append(index)
+        else:
+            runs.append([index])
+        previous = index
+    return runs
+
+
+def _hhmm(minute: Mapping[str, Any]) -> str:
+    """`2026-12-01T12:05:00Z` as `12:05`."""
+    start = str(minute.get("start") or "")
+    return start[11:16] if len(start) >= 16 else ""
+
+
+def _describe(minute: Mapping[str, Any]) -> str:
+    calls, errors = int(minute.get("calls") or 0), int(minute.get("errors") or 0)
+    text = (
+        f"{_hhmm(minute)} UTC: {calls:,} call{'' if calls == 1 else 's'}, {errors:,} error{'' if errors == 1 else 's'}"
+    )
+    if minute.get("p50_ms") is not None:
+        text += f"; p50 {_ms(minute.get('p50_ms'))}, p99 {_ms(minute.get('p99_ms'))}, max {_ms(minute.get('max_ms'))}"
+    return text
+
+
+def _summary(minutes: Sequence[Mapping[str, Any]]) -> str:
+    """One sentence for screen readers: the totals, the slowest minute, the quiet minutes."""
+    busy = [m for m in minutes if m.get("calls")]
+    calls = sum(int(m.get("calls") or 0) for m in minutes)
+    errors = sum(int(m.get("errors") or 0) for m in minutes)
+    text = (
+        f"From {_hhmm(minutes[0])} to {_hhmm(minutes[-1])} UTC: {calls:,} calls in {len(busy)} of "
+        f"{len(minutes)} minutes, {errors:,} errors."
+    )
+    if busy:
+        slowest = max(busy, key=lambda m: float(m.get("p99_ms") or 0))
+        text += f" Highest p99 {_ms(slowest.get('p99_ms'))} at {_hhmm(slowest)}."
+    return text
+
+
+def _table(function: str, minutes: Sequence[Mapping[str, Any]]) -> str:
+    """The minutes with calls or errors as a table, folded away under the chart."""
+    rows = "".join(
+        f'<tr data-minute="{escape(_hhmm(m))}"><td>{escape(_hhmm(m))}</td><td>{int(m.get("calls") or 0):,}</td>'
+        f"<td>{int(m.get('errors') or 0):,}</td><td>{_ms(m.get('p50_ms'))}</td><td>{_ms(m.get('p99_ms'))}</td></tr>"
+        for m in minutes
+        if m.get("calls") or m.get("errors")
+    )
+    return (
+        f'<details class="history-table"><summary>Minutes with calls of {escape(function)}</summary>'
+        '<table><thead><tr><th scope="col">Minute (UTC)</th><th scope="col">Calls</th>'
+        '<th scope="col">Errors</th><th scope="col">p50</th><th scope="col">p99</th></tr></thead>'
+        f"<tbody>{rows}</tbody></table></details>"
+    )
+
+
+def _ms(value: Any) -> str:
+    return "–" if value is None else f"{_format_ms(float(value))} ms"
