@@ -20,6 +20,7 @@ if str(ROOT) not in sys.path:
 
 from tests.support import tiers  # noqa: E402
 from tests.support.extensions import isolated_extensions  # noqa: E402
+from tests.support.output_guard import no_access_lines_left_behind  # noqa: E402, F401 - autouse, for every test
 from tests.support.servers import ServerProcess, start_container  # noqa: E402
 
 
