@@ -1,5 +1,6 @@
-# `make run` serves the app on 127.0.0.1:8080; `make test` runs `make lint`, the test suite, then the extension's and
-# the app's tests again under Python 3.13 (`make test-py313`). Each creates (or refreshes) the virtual
+# `make run` serves the app on 127.0.0.1:8080; `make test` runs `make lint`, the test suite's fast tier, then
+# $(TESTS313) again under Python 3.13 (`make test-py313`); `make test-all` does the same with the full tier
+# (`pytest --full`: full sizes and the tests marked heavy), which CI runs. Each creates (or refreshes) the virtual
 # environment it needs first.
 PYTHON ?= python3
 VENV ?= .venv
@@ -20,7 +21,7 @@ PYTHON313 := $(shell for p in $$(ls -d "$$(pyenv root 2>/dev/null)"/versions/3.1
                        "$$p" -c "$(IS_PY313)" >/dev/null 2>&1 && { echo "$$p"; break; }; done)
 endif
 
-.PHONY: run test test-py313 lint bench clean
+.PHONY: run test test-all test-py313 lint bench clean
 
 run: $(VENV)/.run-installed
 	PYTHON_ENABLE_WORKER_EXTENSIONS=$${PYTHON_ENABLE_WORKER_EXTENSIONS:-1} WEB_CONCURRENCY=$${WEB_CONCURRENCY:-1} $(BIN)/python -m container
@@ -31,9 +32,15 @@ lint: $(VENV)/.test-installed
 	$(BIN)/python -m ruff format --check .
 	$(BIN)/python -m mypy
 
+# The fast tier: what to run after a change (a few minutes on 2 cores).
 test: lint
 	$(BIN)/python -m pytest
 	@$(MAKE) --no-print-directory test-py313
+
+# The full tier (CI): the same tests at full size, plus the heavy ones.
+test-all: lint
+	$(BIN)/python -m pytest --full
+	@$(MAKE) --no-print-directory test-py313 PYTEST_TIER=--full
 
 ifeq ($(PYTHON313),)
 test-py313:
@@ -44,7 +51,7 @@ test-py313:
 else
 test-py313: $(VENV313)/.test-installed
 	@echo "test-py313: $(TESTS313) under $$($(BIN313)/python -VV)"
-	$(BIN313)/python -m pytest $(TESTS313)
+	$(BIN313)/python -m pytest $(PYTEST_TIER) $(TESTS313)
 endif
 
 bench: $(VENV)/.test-installed
@@ -71,5 +78,9 @@ $(VENV313)/.test-installed: $(BIN313)/python requirements.txt container/requirem
 	$(BIN313)/python -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
+# Every output of a build, a test run or a benchmark; the sources stay.
 clean:
-	rm -rf $(VENV) build dist test-artifacts
+	rm -rf $(VENV) build dist *.egg-info test-artifacts benchmarks/results .pytest_cache .hypothesis .mypy_cache \
+	  .ruff_cache python_worker_extension_timer/build python_worker_extension_timer/dist \
+	  python_worker_extension_timer/*.egg-info
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
