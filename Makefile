@@ -54,8 +54,9 @@ test-py313: $(VENV313)/.test-installed
 	$(BIN313)/python -m pytest $(PYTEST_TIER) $(TESTS313)
 endif
 
+# Every benchmark, or those named: `make bench BENCH=http_load.py`. SIGTERM (kill, timeout) stops it as Ctrl-C does.
 bench: $(VENV)/.test-installed
-	$(BIN)/python benchmarks/run_all.py
+	$(BIN)/python benchmarks/run_all.py $(BENCH)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
