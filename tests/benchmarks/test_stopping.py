@@ -63,6 +63,7 @@ def test_make_bench_stops_its_servers(tmp_path: Path, signum: int, to_the_group:
     make = subprocess.Popen(
         [*command, f"BENCH={script}", f"BIN={python_bin}"],
         cwd=ROOT,
+        env={k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

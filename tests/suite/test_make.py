@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -28,6 +30,13 @@ OUTPUTS = [
     "python_worker_extension_timer/python_worker_extension_timer.egg-info/PKG-INFO",
     "python_worker_extension_timer/python_worker_extension_timer/__pycache__/x.pyc",
 ]
+
+
+def make_env() -> dict[str, str]:
+    """This environment without what an outer `make test` passes down (its job server is not ours)."""
+    return {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+
+
 SOURCES = ["container/server.py", "python_worker_extension_timer/pyproject.toml", "benchmarks/run_all.py"]
 
 
@@ -37,8 +46,18 @@ def test_make_clean_removes_every_build_output_and_keeps_the_sources(tmp_path: P
     for relative in OUTPUTS + SOURCES:
         (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / relative).write_text("x")
-    done = subprocess.run(["make", "--no-print-directory", "clean"], cwd=tmp_path, capture_output=True, text=True)
+    done = subprocess.run(
+        ["make", "--no-print-directory", "clean"], cwd=tmp_path, env=make_env(), capture_output=True, text=True
+    )
     assert done.returncode == 0, done.stderr
     left = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
     assert left == sorted(["Makefile", *SOURCES])
     assert not (tmp_path / "python_worker_extension_timer" / "build").exists()
+
+
+def test_the_readme_names_exactly_the_tests_the_python_313_pass_runs() -> None:
+    [assignment] = re.findall(r"^TESTS313 \?= (.+)$", (ROOT / "Makefile").read_text(), re.MULTILINE)
+    readme = (ROOT / "README.md").read_text()
+    [sentence] = [s for s in re.split(r"\.\s", readme) if "again, in the same tier, under Python 3.13" in s]
+    named = re.findall(r"`(tests/[^`]*)`", sentence)
+    assert named == assignment.split()

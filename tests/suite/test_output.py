@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 LEAKING_TEST = """
@@ -44,6 +46,7 @@ def sub_pytest(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]
     )
 
 
+@pytest.mark.heavy  # the guard (tests/support/output_guard.py) checks this in every run; this proves it end to end
 def test_the_summary_is_the_last_line_of_a_run_whose_tests_serve_requests_in_process() -> None:
     done = sub_pytest("tests/container/test_server_behaviour.py", "-k", "saturated")
     lines = done.stdout.rstrip("\n").splitlines()
