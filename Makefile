@@ -1,6 +1,6 @@
-# `make run` serves the app on 127.0.0.1:8080; `make test` runs `make lint`, the test suite's fast tier, then
-# $(TESTS313) again under Python 3.13 (`make test-py313`); `make test-all` does the same with the full tier
-# (`pytest --full`: full sizes and the tests marked heavy), which CI runs. Each creates (or refreshes) the virtual
+# `make run` serves the app on 127.0.0.1:8080; `make test` runs `make lint`, then the test suite's fast tier and,
+# beside it, $(TESTS313) again under Python 3.13 (`make test-py313`); `make test-all` does the same with the full
+# tier (`pytest --full`: full sizes and the tests marked heavy), one after the other, which CI runs. Each creates (or refreshes) the virtual
 # environment it needs first.
 PYTHON ?= python3
 VENV ?= .venv
@@ -21,7 +21,7 @@ PYTHON313 := $(shell for p in $$(ls -d "$$(pyenv root 2>/dev/null)"/versions/3.1
                        "$$p" -c "$(IS_PY313)" >/dev/null 2>&1 && { echo "$$p"; break; }; done)
 endif
 
-.PHONY: run test test-all test-py313 lint bench clean
+.PHONY: run test test-all test-suite test-py313 lint bench clean
 
 run: $(VENV)/.run-installed
 	PYTHON_ENABLE_WORKER_EXTENSIONS=$${PYTHON_ENABLE_WORKER_EXTENSIONS:-1} WEB_CONCURRENCY=$${WEB_CONCURRENCY:-1} $(BIN)/python -m container
@@ -32,15 +32,18 @@ lint: $(VENV)/.test-installed
 	$(BIN)/python -m ruff format --check .
 	$(BIN)/python -m mypy
 
-# The fast tier: what to run after a change (a few minutes on 2 cores).
+# The fast tier: what to run after a change. The suite and the 3.13 pass run side by side (their time is mostly
+# spent waiting on servers), each pass's output printed whole when it ends.
 test: lint
-	$(BIN)/python -m pytest
-	@$(MAKE) --no-print-directory test-py313
+	@$(MAKE) --no-print-directory -j2 --output-sync=target test-suite test-py313
 
-# The full tier (CI): the same tests at full size, plus the heavy ones.
+# The full tier (CI): the same tests at full size, plus the heavy ones; one pass after the other.
 test-all: lint
-	$(BIN)/python -m pytest --full
-	@$(MAKE) --no-print-directory test-py313 PYTEST_TIER=--full
+	@$(MAKE) --no-print-directory test-suite test-py313 PYTEST_TIER=--full
+
+# The suite under $(VENV)'s Python, in the tier PYTEST_TIER says (empty: fast; --full: full).
+test-suite: $(VENV)/.test-installed
+	$(BIN)/python -m pytest $(PYTEST_TIER)
 
 ifeq ($(PYTHON313),)
 test-py313:
