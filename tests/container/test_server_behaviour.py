@@ -26,7 +26,7 @@ def big_batch(rows: int, tag: str) -> dict:
 @pytest.mark.parametrize("workers", ["1", "2"])
 def test_sigterm_lets_in_flight_requests_finish_and_exits_0(tmp_path: Path, workers: str) -> None:
     server = start_container(tmp_path, WEB_CONCURRENCY=workers, SERVER_ACCESS_LOG="0")
-    rows, count = sized(fast=(20_000, 8), full=(60_000, 12))
+    rows, count = sized(fast=(10_000, 8), full=(60_000, 12))
     sockets = []
     for i in range(count):  # every request is wholly sent before the signal
         sock = open_connection(server.port)
