@@ -1,6 +1,8 @@
-# `make run` serves the app on 127.0.0.1:8080; `make test` runs `make lock-check` and `make lint`, the test suite,
-# then the extension's and the app's tests again under Python 3.13 (`make test-py313`). Each creates (or refreshes)
-# the virtual environment it needs first. `make lock` refreshes requirements.lock and constraints.txt.
+# `make run` serves the app on 127.0.0.1:8080; `make test` runs `make lock-check` and `make lint`, then the test
+# suite's fast tier and, beside it, $(TESTS313) again under Python 3.13 (`make test-py313`); `make test-all` does the
+# same with the full tier (`pytest --full`: full sizes and the tests marked heavy), one after the other, which CI
+# runs. Each creates (or refreshes) the virtual environment it needs first. `make lock` refreshes requirements.lock
+# and constraints.txt.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -20,7 +22,7 @@ PYTHON313 := $(shell for p in $$(ls -d "$$(pyenv root 2>/dev/null)"/versions/3.1
                        "$$p" -c "$(IS_PY313)" >/dev/null 2>&1 && { echo "$$p"; break; }; done)
 endif
 
-.PHONY: run test test-py313 lint lock lock-check bench clean
+.PHONY: run test test-all test-suite test-py313 lint lock lock-check bench clean
 
 run: $(VENV)/.run-installed
 	PYTHON_ENABLE_WORKER_EXTENSIONS=$${PYTHON_ENABLE_WORKER_EXTENSIONS:-1} WEB_CONCURRENCY=$${WEB_CONCURRENCY:-1} $(BIN)/python -m container
@@ -31,9 +33,18 @@ lint: $(VENV)/.test-installed
 	$(BIN)/python -m ruff format --check .
 	$(BIN)/python -m mypy
 
+# The fast tier: what to run after a change. The suite and the 3.13 pass run side by side (their time is mostly
+# spent waiting on servers), each pass's output printed whole when it ends.
 test: lock-check lint
-	$(BIN)/python -m pytest
-	@$(MAKE) --no-print-directory test-py313
+	@$(MAKE) --no-print-directory -j2 --output-sync=target test-suite test-py313
+
+# The full tier (CI): the same tests at full size, plus the heavy ones; one pass after the other.
+test-all: lock-check lint
+	@$(MAKE) --no-print-directory test-suite test-py313 PYTEST_TIER=--full
+
+# The suite under $(VENV)'s Python, in the tier PYTEST_TIER says (empty: fast; --full: full).
+test-suite: $(VENV)/.test-installed
+	$(BIN)/python -m pytest $(PYTEST_TIER)
 
 # The lock: uv resolves requirements.txt and container/requirements.txt once for every Python from 3.10 on
 # (environment markers where versions differ) with the hashes of every file, keeping the versions the lock
@@ -61,11 +72,12 @@ test-py313:
 else
 test-py313: $(VENV313)/.test-installed
 	@echo "test-py313: $(TESTS313) under $$($(BIN313)/python -VV)"
-	$(BIN313)/python -m pytest $(TESTS313)
+	$(BIN313)/python -m pytest $(PYTEST_TIER) $(TESTS313)
 endif
 
+# Every benchmark, or those named: `make bench BENCH=http_load.py`. SIGTERM (kill, timeout) stops it as Ctrl-C does.
 bench: $(VENV)/.test-installed
-	$(BIN)/python benchmarks/run_all.py
+	$(BIN)/python benchmarks/run_all.py $(BENCH)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -88,5 +100,9 @@ $(VENV313)/.test-installed: $(BIN313)/python requirements.txt container/requirem
 	$(BIN313)/python -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
+# Every output of a build, a test run or a benchmark; the sources stay.
 clean:
-	rm -rf $(VENV) build dist test-artifacts
+	rm -rf $(VENV) build dist *.egg-info test-artifacts benchmarks/results .pytest_cache .hypothesis .mypy_cache \
+	  .ruff_cache python_worker_extension_timer/build python_worker_extension_timer/dist \
+	  python_worker_extension_timer/*.egg-info
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,7 +1,14 @@
-"""Shared pieces of the benchmarks: the three servers, wrk, resident memory, tables."""
+"""Shared pieces of the benchmarks: the three servers, wrk, resident memory, tables.
+
+Importing it makes SIGTERM (what `kill` and `timeout` send) stop a benchmark as SIGINT (Ctrl-C) does: both
+raise KeyboardInterrupt once, so every `finally` stops its servers, and at exit any server still running is
+stopped too. The servers run in sessions of their own (a signal to the benchmark's group does not reach them),
+so only this can stop them.
+"""
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import os
@@ -75,6 +82,29 @@ def server_kinds(workers: int, with_quiet: bool = False) -> list[ServerKind]:
     return kinds
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    for name in (signal.SIGINT, signal.SIGTERM):  # once: a second signal must not cut the clean-up short
+        signal.signal(name, signal.SIG_IGN)
+    raise KeyboardInterrupt(f"stopped by {signal.Signals(signum).name}")
+
+
+def stop_on_sigterm_as_on_sigint() -> None:
+    """SIGTERM and SIGINT both unwind the benchmark with KeyboardInterrupt (see the module's docstring)."""
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
+
+
+stop_on_sigterm_as_on_sigint()
+
+_RUNNING: list[RunningServer] = []
+
+
+@atexit.register
+def _stop_every_server() -> None:
+    for server in list(_RUNNING):
+        server.stop()
+
+
 class RunningServer:
     def __init__(self, kind: ServerKind, port: int | None = None) -> None:
         self.kind = kind
@@ -89,6 +119,7 @@ class RunningServer:
         self.process = subprocess.Popen(
             command, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
         )
+        _RUNNING.append(self)
         self.ready_after = wait_ready(self.url("/healthcheck"), self.process, self.started_at)
 
     def url(self, path: str) -> str:
@@ -100,6 +131,8 @@ class RunningServer:
         return sum(rss_of(pid) for pid in pids)
 
     def stop(self) -> None:
+        if self in _RUNNING:
+            _RUNNING.remove(self)
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
             try:

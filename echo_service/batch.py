@@ -8,6 +8,9 @@ name the first bad row in the error.
 
 from __future__ import annotations
 
+import json
+import math
+import sys
 from typing import Annotated, Any
 
 import msgspec
@@ -17,7 +20,8 @@ from .errors import InvalidBatch
 
 ROW_ARITY = 2  # [row number, the one SQL argument of my_echo_udf]
 
-RowNumber = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]
+ROW_NUMBER_MIN, ROW_NUMBER_MAX = -(2**63), 2**63 - 1  # Snowflake's NUMBER(19,0) row numbers: 64-bit
+RowNumber = Annotated[int, msgspec.Meta(ge=ROW_NUMBER_MIN, le=ROW_NUMBER_MAX)]
 Scalar = str | None | bool | int | float
 Row = tuple[int, Scalar]
 
@@ -36,9 +40,9 @@ def parse_batch(body: bytes) -> list[Row]:
     try:
         return _DECODER.decode(body).data
     except msgspec.ValidationError as error:
-        raise _explain(body, error) from None
-    except msgspec.DecodeError as error:
-        raise InvalidBatch(f"body is not valid JSON: {error}") from None
+        raise _explain(body) or InvalidBatch(f"the batch does not have the expected shape: {error}") from None
+    except msgspec.DecodeError as error:  # NaN or Infinity as a row number is named in the row's format
+        raise _explain(body) or InvalidBatch(f"body is not valid JSON: {error}") from None
     except UnicodeDecodeError:  # raised by the decoder for a string that is not UTF-8
         raise InvalidBatch("body is not valid JSON: a string is not valid UTF-8") from None
     except RecursionError:
@@ -74,10 +78,10 @@ def _echo_checked(rows: list[Any], prefix: str) -> list[tuple[int, str | None]]:
     append = answer.append
     for position, row in enumerate(rows):
         if type(row) not in (list, tuple) or len(row) != ROW_ARITY:
-            raise InvalidBatch(_bad_row_message(position, row))
+            raise InvalidBatch(_row_problem(position, row) or "")
         number, value = row
-        if type(number) is not int:
-            raise InvalidBatch(f"data[{position}]: the row number must be an integer, not {_json_type(number)}")
+        if type(number) is not int or not ROW_NUMBER_MIN <= number <= ROW_NUMBER_MAX:
+            raise InvalidBatch(_row_problem(position, row) or "")
         if type(value) is str:
             append((number, prefix + value))
         elif value is None:
@@ -85,9 +89,7 @@ def _echo_checked(rows: list[Any], prefix: str) -> list[tuple[int, str | None]]:
         elif type(value) in (bool, int, float):
             append((number, prefix + _scalar_text(value)))
         else:
-            raise InvalidBatch(
-                f"data[{position}] (row {number}): the value must be a string or null, not {_json_type(value)}"
-            )
+            raise InvalidBatch(_row_problem(position, row) or "")
     return answer
 
 
@@ -99,12 +101,16 @@ def _scalar_text(value: bool | int | float) -> str:
     return orjson.dumps(value).decode()
 
 
-def _explain(body: bytes, error: msgspec.ValidationError) -> InvalidBatch:
-    """A message naming what is wrong, found by walking the document as plain JSON."""
+def _explain(body: bytes) -> InvalidBatch | None:
+    """A message naming what is wrong, found by walking the document as plain JSON; None if the walk finds nothing.
+
+    The standard library's parser, not orjson, because it keeps every number as written: orjson turns
+    -2**63-1 into a float and refuses 1e400, and a row number must be named as the client sent it.
+    """
     try:
-        document = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return InvalidBatch(f"the batch does not have the expected shape: {error}")
+        document = json.loads(body, parse_int=_parse_int, parse_float=_JsonNumber, parse_constant=_JsonNumber)
+    except (ValueError, RecursionError):  # not JSON even to a lenient parser (it accepts NaN and Infinity)
+        return None
     if type(document) is not dict:
         return InvalidBatch(f'body must be a JSON object with a "data" array, not {_json_type(document)}')
     if "data" not in document:
@@ -112,19 +118,81 @@ def _explain(body: bytes, error: msgspec.ValidationError) -> InvalidBatch:
     rows = document["data"]
     if type(rows) is not list:
         return InvalidBatch(f'"data" must be an array, not {_json_type(rows)}')
-    try:
-        _echo_checked(rows, "")
-    except InvalidBatch as precise:
-        return precise
-    return InvalidBatch(f"the batch does not have the expected shape: {error}")
+    for position, row in enumerate(rows):
+        problem = _row_problem(position, row)
+        if problem is not None:
+            return InvalidBatch(problem)
+    return None
 
 
-def _bad_row_message(position: int, row: Any) -> str:
+class _JsonNumber(str):
+    """A JSON number kept as its text: a float (`0.5`, `1e400`), an integer beyond 64 bits, or NaN/Infinity."""
+
+    @property
+    def is_integer(self) -> bool:
+        return self.lstrip("-").isdigit()
+
+    @property
+    def kind(self) -> str:
+        if self in _NOT_JSON:
+            return f"{self}, which JSON does not have"
+        return "an integer" if self.is_integer else "a floating-point number"
+
+    def value_problem(self) -> str | None:
+        """Why this number cannot be echoed as a value, or None."""
+        if self in _NOT_JSON:
+            return f"the value is {self.kind}"
+        if self.is_integer:
+            limit = sys.get_int_max_str_digits()  # what msgspec, like int(), converts
+            return None if len(self.lstrip("-")) <= limit else f"the value has more than {limit} digits"
+        return None if math.isfinite(float(self)) else f"the value {self} is beyond the range of a double"
+
+
+_NOT_JSON = ("NaN", "Infinity", "-Infinity")  # what Python's parser accepts (and we refuse) beyond RFC 8259
+
+
+def _parse_int(text: str) -> int | _JsonNumber:
+    """Python ints for 64-bit integers, the text for any other (Python refuses to convert over 4,300 digits)."""
+    number = int(text) if len(text) <= 20 else None
+    return number if number is not None and ROW_NUMBER_MIN <= number <= ROW_NUMBER_MAX else _JsonNumber(text)
+
+
+def _row_problem(position: int, row: Any) -> str | None:
+    """What is wrong with `data[position]`, in the README's format `data[i] (row n): <the rule>`; None if nothing."""
     if type(row) not in (list, tuple):
         return f"data[{position}]: each row must be an array [row_number, value], not {_json_type(row)}"
     if not row:
         return f"data[{position}]: the row is empty; it needs a row number and a value"
-    return f"data[{position}]: the row has {len(row)} element(s); it needs exactly {ROW_ARITY}: [row_number, value]"
+    if len(row) != ROW_ARITY:
+        return f"data[{position}]: the row has {len(row)} element(s); it needs exactly {ROW_ARITY}: [row_number, value]"
+    number, value = row
+    where = f"data[{position}] (row {_shown(number)})"
+    if not (type(number) is int and ROW_NUMBER_MIN <= number <= ROW_NUMBER_MAX):
+        if type(number) is int or (type(number) is _JsonNumber and number.is_integer):
+            return f"{where}: the row number must be a 64-bit integer, from {ROW_NUMBER_MIN} to {ROW_NUMBER_MAX}"
+        return f"{where}: the row number must be an integer, not {_json_type(number)}"
+    if type(value) is _JsonNumber:
+        problem = value.value_problem()
+        return None if problem is None else f"{where}: {problem}"
+    if value is not None and type(value) not in (str, bool, int, float):
+        return f"{where}: the value must be a string or null, not {_json_type(value)}"
+    return None
+
+
+_SHOWN_LIMIT = 40
+
+
+def _shown(value: Any) -> str:
+    """A row number as the client wrote it (JSON text), cut short; an array or object only as `[...]`/`{...}`."""
+    if type(value) in (list, tuple):
+        return "[...]"
+    if type(value) is dict:
+        return "{...}"
+    try:
+        text = str(value) if type(value) in (int, _JsonNumber) else json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):  # not JSON at all (rows from Python), or an int too long to print
+        text = type(value).__name__
+    return text if len(text) <= _SHOWN_LIMIT else text[: _SHOWN_LIMIT - 3] + "..."
 
 
 _JSON_TYPE_NAMES = {
@@ -140,4 +208,6 @@ _JSON_TYPE_NAMES = {
 
 
 def _json_type(value: Any) -> str:
+    if type(value) is _JsonNumber:
+        return value.kind
     return _JSON_TYPE_NAMES.get(type(value), type(value).__name__)

@@ -13,8 +13,9 @@ import pytest
 from container.access_log import MAX_LINE_BYTES, PIPE_BUF, AccessLog, pack
 from container.settings import ServerSettings, SettingsError
 from tests.support.servers import ServerProcess, start_container
+from tests.support.tiers import sized
 
-REQUESTS, CONNECTIONS = 20_000, 32
+REQUESTS, CONNECTIONS = sized(fast=5_000, full=20_000), 32
 #: (request line and headers, body): answered 200, 400 and 404.
 KINDS = [
     (
@@ -87,7 +88,7 @@ def test_under_load_through_two_processes_every_request_has_exactly_one_whole_li
 
 def test_every_request_answered_before_sigterm_has_its_line(tmp_path: Path) -> None:
     server = json_server(tmp_path)
-    seen = load(server.port, requests=3_000, connections=16)
+    seen = load(server.port, requests=sized(fast=1_000, full=3_000), connections=16)
     server.signal(signal.SIGTERM)  # at once: the lines still in the buffers must be written at shutdown
     assert server.process is not None and server.process.wait(20) == 0
     answered = Counter(

@@ -17,6 +17,7 @@ from container.settings import ServerSettings, default_workers
 from tests.support.asgi import http_scope
 from tests.support.raw_http import open_connection, read_response, request_bytes
 from tests.support.servers import container_env, start_container
+from tests.support.tiers import sized
 
 
 def big_batch(rows: int, tag: str) -> dict:
@@ -26,7 +27,7 @@ def big_batch(rows: int, tag: str) -> dict:
 @pytest.mark.parametrize("workers", ["1", "2"])
 def test_sigterm_lets_in_flight_requests_finish_and_exits_0(tmp_path: Path, workers: str) -> None:
     server = start_container(tmp_path, WEB_CONCURRENCY=workers, SERVER_ACCESS_LOG="0")
-    rows, count = 60_000, 12
+    rows, count = sized(fast=(10_000, 8), full=(60_000, 12))
     sockets = []
     for i in range(count):  # every request is wholly sent before the signal
         sock = open_connection(server.port)
@@ -171,7 +172,7 @@ def test_when_saturated_only_the_readiness_probe_is_still_answered(path: str, st
 
     from container.loader import build_app
 
-    app = build_app(ServerSettings(max_in_flight=1))
+    app = build_app(ServerSettings(max_in_flight=1, access_log="off"))  # no line left for atexit to print
     app.in_flight = 1  # as if one request were being served
     sent: list[dict] = []
 

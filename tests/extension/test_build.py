@@ -1,8 +1,10 @@
 """The package builds, passes twine's checks and installs into a clean venv.
 
-Takes 30-60 s: it builds an sdist and a wheel, creates a virtual environment
-without system site-packages and installs the wheel with its dependency
-(azure-functions) from the package registry.
+It builds an sdist and a wheel, creates one virtual environment without system
+site-packages for the whole session (`fresh_venv`: created without pip, which
+this interpreter's pip installs into with `--python`, so no venv pays for its
+own pip), checks that the app without the package fails clearly, then installs
+the wheel with its dependency (azure-functions) from the package registry.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import python_worker_extension_timer
 PROJECT_DIR = Path(__file__).resolve().parents[2] / "python_worker_extension_timer"
 VERSION = python_worker_extension_timer.__version__
 NAME = "python_worker_extension_timer"
+REPO_ROOT = PROJECT_DIR.parent
 
 
 def run(*args: object, cwd: Path | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
@@ -139,22 +142,45 @@ def test_azure_functions_1_installs_below_313_and_2_from_313(artifacts, python, 
         assert not all(r.specifier.contains(version) for r in applying), (python, version)
 
 
-@pytest.fixture(scope="module")
-def installed_venv(artifacts) -> Path:
-    """A fresh virtual environment (no system site-packages) with the wheel installed."""
-    venv = artifacts["root"] / "venv"
-    run(sys.executable, "-m", "venv", venv)
-    run(
-        venv / "bin" / "python",
-        "-m",
-        "pip",
-        "install",
-        "--quiet",
-        "--disable-pip-version-check",
-        artifacts["wheel"],
-        timeout=600,
-    )
+def pip_install(venv: Path, *requirements: object) -> None:
+    """This interpreter's pip installs into `venv` (whose interpreter it runs for the install)."""
+    pip = [sys.executable, "-m", "pip", "--python", venv / "bin" / "python", "install", "--quiet"]
+    run(*pip, "--disable-pip-version-check", *requirements, timeout=600)
+
+
+@pytest.fixture(scope="session")
+def fresh_venv(tmp_path_factory) -> Path:
+    """One virtual environment for the session (no system site-packages): the app's imports, not the package."""
+    venv = tmp_path_factory.mktemp("venv") / "venv"
+    run(sys.executable, "-m", "venv", "--without-pip", venv)
+    pip_install(venv, "azure-functions", "orjson", "msgspec")
     return venv
+
+
+def package_location(python: Path, cwd: Path) -> str:
+    """Where `python` imports the package from, run in `cwd`; "" when it is not importable."""
+    script = "import importlib.util as u; s = u.find_spec('python_worker_extension_timer'); print(s and s.origin or '')"
+    return run(python, "-c", script, cwd=cwd).stdout.strip()
+
+
+# Before `installed_venv` installs the wheel into the same venv (pytest runs a module's tests in order).
+def test_without_the_install_function_app_fails_with_a_clear_message(fresh_venv, tmp_path):
+    python = fresh_venv / "bin" / "python"
+    assert package_location(python, cwd=tmp_path) == "", "the package is already installed in the fresh venv"
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
+    done = subprocess.run(
+        [str(python), "-c", "import function_app"], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode != 0
+    assert "python_worker_extension_timer is not installed" in done.stderr
+    assert "pip install -r requirements.txt" in done.stderr
+
+
+@pytest.fixture(scope="module")
+def installed_venv(artifacts, fresh_venv) -> Path:
+    """The fresh venv with the wheel installed (its dependency, azure-functions, resolved by pip)."""
+    pip_install(fresh_venv, artifacts["wheel"])
+    return fresh_venv
 
 
 def test_the_wheel_installs_into_a_fresh_venv_and_imports(artifacts, installed_venv):
@@ -175,36 +201,8 @@ def test_the_wheel_installs_into_a_fresh_venv_and_imports(artifacts, installed_v
     assert Path(location).is_relative_to(venv)
 
 
-REPO_ROOT = PROJECT_DIR.parent
-
-
 def test_from_the_repository_root_the_installed_package_wins_over_the_project_folder(installed_venv):
     """The project folder shares the package's name; the installed package must still be the one imported."""
     python = installed_venv / "bin" / "python"
     result = run(python, "-c", "import python_worker_extension_timer as p; print(p.__file__)", cwd=REPO_ROOT)
     assert Path(result.stdout.strip()).is_relative_to(installed_venv)
-
-
-def test_without_the_install_function_app_fails_with_a_clear_message(tmp_path):
-    venv = tmp_path / "venv"
-    run(sys.executable, "-m", "venv", venv)
-    python = venv / "bin" / "python"
-    run(
-        python,
-        "-m",
-        "pip",
-        "install",
-        "--quiet",
-        "--disable-pip-version-check",
-        "azure-functions",
-        "orjson",
-        "msgspec",
-        timeout=600,
-    )
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
-    done = subprocess.run(
-        [str(python), "-c", "import function_app"], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120
-    )
-    assert done.returncode != 0
-    assert "python_worker_extension_timer is not installed" in done.stderr
-    assert "pip install -r requirements.txt" in done.stderr

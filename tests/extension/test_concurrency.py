@@ -3,28 +3,16 @@
 from __future__ import annotations
 
 import logging
-import sys
 import threading
 
 import azure.functions as func
-import pytest
 from azure.functions.extension import ExtensionMeta
 
 from python_worker_extension_timer import TimerExtension
+from tests.support.tiers import sized
 
 THREADS = 8
-PER_THREAD = 20_000
-
-
-@pytest.fixture
-def fast_switching():
-    """Switch threads often to give races a chance."""
-    previous = sys.getswitchinterval()
-    sys.setswitchinterval(1e-4)
-    try:
-        yield
-    finally:
-        sys.setswitchinterval(previous)
+PER_THREAD = sized(fast=2_000, full=20_000)  # with a 100 µs switch interval (fast_switching)
 
 
 def test_concurrent_invocations_are_counted_exactly(worker, make_context, fast_switching):

@@ -23,6 +23,7 @@ from python_worker_extension_timer.histogram import (
     bucket_index,
     nearest_rank,
 )
+from tests.support.tiers import sized
 
 IN_RANGE = st.one_of(
     st.integers(min_value=LOWEST_NS, max_value=int(HIGHEST_NS) - 1),
@@ -52,7 +53,7 @@ def test_the_documented_error_is_half_the_growth_ratio():
     assert pytest.approx(0.01) == RELATIVE_ERROR
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=sized(fast=100, full=300), deadline=None)
 @given(values=st.lists(IN_RANGE, min_size=1, max_size=400), q=QUANTILES)
 def test_quantiles_are_within_the_documented_relative_error(values, q):
     exact = exact_quantile(values, q)

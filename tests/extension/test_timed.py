@@ -18,6 +18,7 @@ import pytest
 from container.invocation import ExtensionHooks, Invoker, extensions_enabled
 from container.routing import Route, RouteTable
 from python_worker_extension_timer import TimerExtension, timed
+from tests.support.tiers import sized
 
 BOOM = "boom"
 RAISED: list[BaseException] = []
@@ -140,11 +141,11 @@ def test_without_the_decorator_a_raising_function_stays_in_flight_as_the_worker_
     assert TimerExtension.stats()["in_flight"] == 1
 
 
-THREADS, PER_THREAD = 8, 10_000
+THREADS, PER_THREAD = 8, sized(fast=1_000, full=10_000)
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_8_threads_of_mixed_sync_and_async_invocations_count_exactly(runtime, mode):
+def test_8_threads_of_mixed_sync_and_async_invocations_count_exactly(runtime, mode, fast_switching):
     TimerExtension.configure(log_level=None)
     rt = runtime(mode)
     failures: list[BaseException] = []

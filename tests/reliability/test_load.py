@@ -1,8 +1,10 @@
-"""A short load through the container server: 64 connections for 8 s, good and bad requests mixed.
+"""A short load through the container server, good and bad requests mixed.
 
-The load runs once (module fixture) against `python -m container` with two worker processes; the tests read its
-report. Throughput is not asserted (shared machines are noisy): only that every request was answered, none
-with a 5xx, each exactly as it should be, and enough of them for that to mean something.
+The full tier runs 64 connections for 8 s; the fast tier 16 connections until the proof is in (PROOF requests
+answered, every kind among them), at most 8 s. The load runs once (module fixture) against `python -m container`
+with two worker processes; the tests read its report. Throughput is not asserted (shared machines are noisy):
+only that every request was answered, none with a 5xx, each exactly as it should be, and enough of them for that
+to mean something.
 """
 
 from __future__ import annotations
@@ -17,15 +19,19 @@ import pytest
 
 from tests.support.leaks import alarms_in
 from tests.support.servers import ServerProcess, start_container
+from tests.support.tiers import sized
 from tests.support.traffic import KINDS, LoadReport, planned_requests
 
-CONNECTIONS = 64
+CONNECTIONS = sized(fast=16, full=64)
 SECONDS = 8.0
 MINIMUM_COMPLETED = 200
+PROOF = sized(fast=600, full=None)  # completed requests after which the fast tier stops (None: run SECONDS)
 
 
-async def run_load(base_url: str, connections: int, seconds: float) -> LoadReport:
+async def run_load(base_url: str, connections: int, seconds: float, proof: int | None = None) -> LoadReport:
     """`connections` clients, each sending its own mix back to back on its kept-alive connection, for `seconds`.
+
+    With `proof`, the clients stop once that many requests completed with every kind among them.
 
     One AsyncClient per connection (a single pool of 64 spends its time scanning the pool), all made before the
     clock starts and sharing one TLS context (each would load the CA store, though only http:// is used here).
@@ -37,10 +43,13 @@ async def run_load(base_url: str, connections: int, seconds: float) -> LoadRepor
     loop = asyncio.get_running_loop()
     deadline = loop.time() + seconds
 
+    def proven() -> bool:
+        return proof is not None and report.completed >= proof and len(report.kinds) == len(KINDS)
+
     async def one_client(stream: int, client: httpx.AsyncClient) -> None:
         plans = planned_requests(stream)
         async with client:
-            while loop.time() < deadline:
+            while loop.time() < deadline and not proven():
                 planned = next(plans)
                 try:
                     response = await client.request(
@@ -60,7 +69,7 @@ def loaded_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Se
     server = start_container(tmp_path_factory.mktemp("load"), WEB_CONCURRENCY="2", SERVER_ACCESS_LOG="0")
     try:
         started = time.monotonic()
-        report = asyncio.run(run_load(server.base_url, CONNECTIONS, SECONDS))
+        report = asyncio.run(run_load(server.base_url, CONNECTIONS, SECONDS, PROOF))
         took = time.monotonic() - started
         yield server, report, took
     finally:

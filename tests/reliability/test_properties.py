@@ -32,9 +32,10 @@ from echo_service.errors import InvalidBatch
 from tests.support.asgi import http_scope
 from tests.support.echo_oracle import INVALID, VALID, answer_problem, judge_body
 from tests.support.leaks import leaks_in
+from tests.support.tiers import sized
 
 PROPERTY = settings(
-    max_examples=300,
+    max_examples=sized(fast=100, full=300),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )

@@ -1,6 +1,7 @@
 """SIGTERM while the container server (two worker processes) is under load.
 
-Eight client threads send the mixed traffic of `tests.support.traffic` for about 2 s, each request on a plain
+Eight client threads send the mixed traffic of `tests.support.traffic` (for 2 s in the full tier; in the fast
+tier until PROOF requests were answered, at most 2 s), each request on a plain
 socket so that the moment its last byte was written is known; then eight large batches are written whole on
 their own connections and SIGTERM goes to the process group at once. Every request written before the signal
 must get its full, correct answer; a request written after it may be refused or reset, but any answer it
@@ -24,12 +25,15 @@ from dataclasses import dataclass
 import pytest
 
 from tests.support.leaks import alarms_in
+from tests.support.polling import eventually
 from tests.support.raw_http import open_connection, read_response, request_bytes
 from tests.support.servers import start_container
+from tests.support.tiers import sized
 from tests.support.traffic import PlannedRequest, planned_requests
 
 LOAD_THREADS = 8
 LOAD_SECONDS = 2.0
+PROOF = sized(fast=150, full=None)  # answered requests after which the fast tier's load has shown what it must
 IN_FLIGHT = 8
 IN_FLIGHT_ROWS = 20_000
 EXIT_WITHIN = 25.0
@@ -110,7 +114,10 @@ def shutdown(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     try:
         for thread in threads:
             thread.start()
-        time.sleep(LOAD_SECONDS)
+        if PROOF is None:
+            time.sleep(LOAD_SECONDS)
+        else:
+            eventually(lambda: sum(a.answer is not None for a in attempts), lambda n: n >= PROOF, LOAD_SECONDS)
         expected = []
         for n in range(IN_FLIGHT):  # each wholly written before the signal
             body, answer = big_batch(f"inflight{n}")

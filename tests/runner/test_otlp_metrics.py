@@ -79,6 +79,9 @@ def send_echoes(base_url: str, n: int) -> None:
             assert client.post("/echo", json=TUTORIAL_REQUEST).status_code == 200
 
 
+ECHOES = 60  # each on a fresh connection, so both processes serve some
+
+
 def test_both_processes_deliver_their_counts_before_and_at_shutdown(tmp_path: Path, collector) -> None:
     receiver, port = collector
     server = start_container(
@@ -88,13 +91,13 @@ def test_both_processes_deliver_their_counts_before_and_at_shutdown(tmp_path: Pa
         SERVER_ACCESS_LOG="0",
         SERVER_OTLP_METRICS="1",
         OTEL_EXPORTER_OTLP_METRICS_ENDPOINT=f"http://127.0.0.1:{port}",
-        OTEL_METRIC_EXPORT_INTERVAL="500",
+        OTEL_METRIC_EXPORT_INTERVAL="250",
         OTEL_SERVICE_NAME="echo-test",
     )
     try:
-        send_echoes(server.base_url, 60)
-        assert wait_for(lambda: receiver.total("faas.invoke_duration") == 60), receiver.latest
-        assert receiver.total("faas.invocations") == 60
+        send_echoes(server.base_url, ECHOES)
+        assert wait_for(lambda: receiver.total("faas.invoke_duration") == ECHOES), receiver.latest
+        assert receiver.total("faas.invocations") == ECHOES
         assert len(receiver.instances()) == 2  # one resource per worker process
         assert receiver.services == {"echo-test"}
         assert receiver.total("faas.init_duration", "") == 2  # one start-up per worker process
@@ -103,8 +106,8 @@ def test_both_processes_deliver_their_counts_before_and_at_shutdown(tmp_path: Pa
         send_echoes(server.base_url, 10)
     finally:
         assert server.stop() == 0
-    assert receiver.total("faas.invoke_duration") == 70
-    assert receiver.total("faas.invocations") == 70
+    assert receiver.total("faas.invoke_duration") == ECHOES + 10
+    assert receiver.total("faas.invocations") == ECHOES + 10
 
 
 def test_without_the_setting_no_sdk_is_configured(tmp_path: Path, collector) -> None:
@@ -117,7 +120,7 @@ def test_without_the_setting_no_sdk_is_configured(tmp_path: Path, collector) -> 
     )
     try:
         send_echoes(server.base_url, 5)
-        time.sleep(1)
+        time.sleep(0.6)  # three export intervals: an SDK, had one been configured, would have exported
     finally:
         server.stop()
     assert receiver.latest == {}

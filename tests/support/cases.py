@@ -57,5 +57,7 @@ BAD_BATCHES = [
         id="value-object",
     ),
     pytest.param(body({"data": [[0, ["a"]]]}), "the value must be a string or null", id="value-list"),
-    pytest.param(b'{"data": [[99999999999999999999999, "a"]]}', "row number must be an integer", id="huge-row-number"),
+    pytest.param(
+        b'{"data": [[99999999999999999999999, "a"]]}', "row number must be a 64-bit integer", id="huge-row-number"
+    ),
 ]

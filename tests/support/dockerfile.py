@@ -16,6 +16,7 @@ matched against a path and its parent directories, `**` spans directories, a
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 from collections.abc import Mapping
@@ -227,10 +228,25 @@ class DockerIgnore:
         return not self.excludes(relative_path)
 
     def context_files(self, root: Path) -> list[str]:
-        """Every file under `root` that the build context would hold, as sorted POSIX paths."""
-        return sorted(
-            rel for p in root.rglob("*") if p.is_file() and self.includes(rel := p.relative_to(root).as_posix())
-        )
+        """Every file under `root` that the build context would hold, as sorted POSIX paths.
+
+        An excluded directory that no `!` pattern could reach into is not walked (.venv, .git: most of the files).
+        """
+        found: list[str] = []
+        for directory, subdirectories, files in os.walk(root):
+            base = Path(directory).relative_to(root).as_posix()
+            prefix = "" if base == "." else base + "/"
+            subdirectories[:] = [
+                d for d in subdirectories if not (self.excludes(prefix + d) and not self._may_reinclude(prefix + d))
+            ]
+            found += [prefix + f for f in files if self.includes(prefix + f)]
+        return sorted(found)
+
+    def _may_reinclude(self, directory: str) -> bool:
+        """Whether a `!` pattern could match something under `directory` (its first segment, or a wildcard)."""
+        first = directory.split("/")[0]
+        heads = [pattern.text.split("/")[0] for pattern in self.patterns if pattern.exclusion]
+        return any(head == first or any(c in head for c in "*?[\\") for head in heads)
 
 
 def parse_dockerignore(path: str | Path) -> DockerIgnore:
