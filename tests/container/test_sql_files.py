@@ -12,7 +12,6 @@ import logging
 import re
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 
 import pytest
 import sqlglot
@@ -21,17 +20,10 @@ from sqlglot.dialects.snowflake import Snowflake
 from sqlglot.errors import SqlglotError
 from sqlglot.tokens import TokenType
 
-SQL = Path(__file__).resolve().parents[2] / "container" / "sql"
+from tests.container.test_deploy_files import SQL, SQL_FILES
+
 # The order a reader runs them in: the numbers say it, and the cleanup comes last.
-RUN_ORDER = (
-    "01_setup.sql",
-    "02_service.sql",
-    "03_function.sql",
-    "04_queries.sql",
-    "05_status_and_logs.sql",
-    "06_latency_metrics.sql",
-    "07_cleanup.sql",
-)
+RUN_ORDER = SQL_FILES
 REFERENCE = "https://docs.snowflake.com/en/sql-reference/sql/"
 # Statement kinds (their first words) that sqlglot 30 leaves unparsed, and where Snowflake documents them.
 NOT_PARSED_BY_SQLGLOT = {
