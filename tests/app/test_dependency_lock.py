@@ -198,6 +198,7 @@ def pip(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.heavy  # asks the package index: the full tier (CI) runs it
 def test_pip_installs_exactly_the_locked_versions_from_requirements_txt(tmp_path: Path) -> None:
     """What Azure's remote build runs: `pip install -r requirements.txt`, here as a dry run on this Python."""
     report = tmp_path / "report.json"

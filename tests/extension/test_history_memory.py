@@ -9,9 +9,11 @@ from pathlib import Path
 
 from python_worker_extension_timer.clock import NS_PER_MINUTE, ManualClock, Timebase
 from python_worker_extension_timer.function_stats import DEFAULT_HISTORY_MINUTES, FunctionStats
+from tests.support.tiers import sized
 
 README = Path(__file__).resolve().parents[2] / "python_worker_extension_timer" / "readme.md"
-FUNCTIONS = 100
+#: The issue's figure in the full tier; the bound is per function, so 20 prove the same in the fast one.
+FUNCTIONS = sized(fast=20, full=100)
 #: A busy minute: calls in 150 different buckets (latencies from 1 ms to about 64 ms).
 BUCKETS = 150
 DURATIONS = [round(1_000_000 * 1.02 ** (1.4 * j)) for j in range(BUCKETS)]
@@ -24,7 +26,7 @@ def stated_bound_bytes() -> int:
     return int(match.group(1)) * 1024
 
 
-def test_100_functions_with_60_busy_minutes_stay_under_the_bound_the_readme_states():
+def test_many_functions_with_60_busy_minutes_stay_under_the_bound_the_readme_states():
     clock = ManualClock(start_ns=0)
     timebase = Timebase(clock, wall_ns=lambda: 0)
     tracemalloc.start()
