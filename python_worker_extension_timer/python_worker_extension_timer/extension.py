@@ -460,4 +460,9 @@ class TimerExtension(AppExtensionBase):
 timed = TimerExtension.timed
 
 PROCESS.on_over(TimerExtension._log_startup)
-PROCESS.on_app_loaded(lambda module: None if warn_if_untimed(module) else None)
+def _check_untimed(module: str) -> None:
+    """Once the app module is imported: warn if some of its functions would go untimed here."""
+    warn_if_untimed(module)
+
+
+PROCESS.on_app_loaded(_check_untimed)
