@@ -25,8 +25,23 @@ __all__ = ["Extension", "begin", "complete", "end", "fail", "new_invocation_id",
 #: ``server_timing_metric`` and ``_state``.
 Extension = Any
 
-_ids: tuple[str, int] = (uuid.uuid4().hex[:24], os.getpid())
+def _new_prefix() -> str:
+    random = uuid.uuid4().hex
+    return f"{random[:8]}-{random[8:12]}-4{random[13:16]}-8{random[17:20]}-"
+
+
+#: A random prefix per process (renewed in a forked child, which must not repeat its parent's ids).
+_prefix = _new_prefix()
 _COUNTER = itertools.count(1)
+
+
+def _renew_prefix() -> None:
+    global _prefix
+    _prefix = _new_prefix()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_renew_prefix)
 
 
 def new_invocation_id() -> str:
@@ -35,11 +50,7 @@ def new_invocation_id() -> str:
     A random prefix per process and a counter: unique like ``uuid4()`` at a
     fraction of its cost on the invocation path.
     """
-    global _ids
-    prefix, pid = _ids
-    if pid != os.getpid():  # a forked child must not repeat its parent's ids
-        prefix, pid = _ids = (uuid.uuid4().hex[:24], os.getpid())
-    return f"{prefix[:8]}-{prefix[8:12]}-4{prefix[13:16]}-8{prefix[17:20]}-{next(_COUNTER):012x}"
+    return f"{_prefix}{next(_COUNTER):012x}"
 
 
 def begin(ext: Extension, state: TimerState, name: str, invocation_id: str) -> None:
