@@ -97,3 +97,22 @@ def test_reset_keeps_the_start_up_record():
     before = TimerExtension.stats()["processes"][0]["startup"]
     TimerExtension.reset()
     assert TimerExtension.stats()["processes"][0]["startup"] == before
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="fork")
+def test_a_forked_child_never_repeats_its_parents_ids():
+    import os
+
+    from python_worker_extension_timer.recording import new_invocation_id
+
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: its next id, then out without running the parent's clean-up
+        os.write(writer, new_invocation_id().encode())
+        os._exit(0)
+    os.close(writer)
+    os.waitpid(pid, 0)
+    child = os.read(reader, 100).decode()
+    parent = new_invocation_id()
+    assert UUID.match(child) and UUID.match(parent)
+    assert child[:24] != parent[:24]  # another random prefix, so the counters may overlap safely
