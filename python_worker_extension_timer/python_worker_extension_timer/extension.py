@@ -460,6 +460,8 @@ class TimerExtension(AppExtensionBase):
 timed = TimerExtension.timed
 
 PROCESS.on_over(TimerExtension._log_startup)
+
+
 def _check_untimed(module: str) -> None:
     """Once the app module is imported: warn if some of its functions would go untimed here."""
     warn_if_untimed(module)

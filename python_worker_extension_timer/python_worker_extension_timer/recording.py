@@ -25,6 +25,7 @@ __all__ = ["Extension", "begin", "complete", "end", "fail", "new_invocation_id",
 #: ``server_timing_metric`` and ``_state``.
 Extension = Any
 
+
 def _new_prefix() -> str:
     random = uuid.uuid4().hex
     return f"{random[:8]}-{random[8:12]}-4{random[13:16]}-8{random[17:20]}-"
