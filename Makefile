@@ -33,18 +33,21 @@ lint: $(VENV)/.test-installed
 	$(BIN)/python -m ruff format --check .
 	$(BIN)/python -m mypy
 
-# The fast tier: what to run after a change. The suite and the 3.13 pass run side by side (their time is mostly
-# spent waiting on servers), each pass's output printed whole when it ends.
+# The fast tier: what to run after a change. The suite and the 3.13 pass run side by side, each spread over
+# PYTEST_WORKERS processes (pytest-xdist; their time is mostly spent waiting on servers), each pass's output
+# printed whole when it ends.
+PYTEST_WORKERS ?= 2
 test: lock-check lint
-	@$(MAKE) --no-print-directory -j2 --output-sync=target test-suite test-py313
+	@$(MAKE) --no-print-directory -j2 --output-sync=target test-suite test-py313 PYTEST_ARGS="-n $(PYTEST_WORKERS)"
 
-# The full tier (CI): the same tests at full size, plus the heavy ones; one pass after the other.
+# The full tier (CI): the same tests at full size, plus the heavy ones; one pass after the other, each in one
+# process, so the timing-sensitive tests at full size have the machine to themselves.
 test-all: lock-check lint
-	@$(MAKE) --no-print-directory test-suite test-py313 PYTEST_TIER=--full
+	@$(MAKE) --no-print-directory test-suite test-py313 PYTEST_ARGS=--full
 
-# The suite under $(VENV)'s Python, in the tier PYTEST_TIER says (empty: fast; --full: full).
+# The suite under $(VENV)'s Python, with PYTEST_ARGS (the tier: empty for fast, --full; workers: -n N).
 test-suite: $(VENV)/.test-installed
-	$(BIN)/python -m pytest $(PYTEST_TIER)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The lock: uv resolves requirements.txt and container/requirements.txt once for every Python from 3.10 on
 # (environment markers where versions differ) with the hashes of every file, keeping the versions the lock
@@ -72,7 +75,7 @@ test-py313:
 else
 test-py313: $(VENV313)/.test-installed
 	@echo "test-py313: $(TESTS313) under $$($(BIN313)/python -VV)"
-	$(BIN313)/python -m pytest $(PYTEST_TIER) $(TESTS313)
+	$(BIN313)/python -m pytest $(PYTEST_ARGS) $(TESTS313)
 endif
 
 # Every benchmark, or those named: `make bench BENCH=http_load.py`. SIGTERM (kill, timeout) stops it as Ctrl-C does.

@@ -98,7 +98,12 @@ def test_a_clock_is_accepted():
         ({"clock": lambda: "now"}, TypeError, "clock must return int nanoseconds"),
         ({"unknown_option": 1}, TypeError, "unknown_option"),
     ],
-    ids=lambda v: repr(v) if isinstance(v, dict) else None,
+    # Stable ids (the same in every process that collects them): a callable by its name, not its address.
+    ids=lambda v: (
+        repr({k: getattr(x, "__name__", x) if callable(x) else x for k, x in v.items()})
+        if isinstance(v, dict)
+        else None
+    ),
 )
 def test_invalid_arguments_raise_clear_errors(kwargs, error, message):
     with pytest.raises(error, match=message):
