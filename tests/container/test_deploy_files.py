@@ -832,9 +832,9 @@ def test_the_images_server_package_holds_only_its_modules(staged_app: Path) -> N
 
 
 def test_the_build_files_are_gone_from_the_image(staged_app: Path) -> None:
-    """The lock and the extension's sources were copied to /tmp/build for the install, which removes them."""
+    """The lock and the extension's sources were copied to /build for the install, which removes them."""
     image_root = staged_app.parents[0]
-    assert (image_root / "tmp").is_dir() and not (image_root / "tmp" / "build").exists()
+    assert (image_root / "app").is_dir() and not (image_root / "build").exists()
 
 
 def test_the_image_serves_the_readiness_probe(image_server: ServerProcess) -> None:
