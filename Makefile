@@ -25,7 +25,7 @@ find_python = $(shell for p in $$(ls -d "$$(pyenv root 2>/dev/null)"/versions/$(
                                  $$(command -v python$(1)); do \
                       "$$p" -c "$(call is_python,$(1))" >/dev/null 2>&1 && { echo "$$p"; break; }; done)
 
-.PHONY: run test test-all test-suite test-py313 test-py310 test-py312 lint lock lock-check bench clean
+.PHONY: run test test-all test-suite test-py313 test-py310 test-py312 lint lock lock-check bench release publish clean
 
 run: $(VENV)/.run-installed
 	PYTHON_ENABLE_WORKER_EXTENSIONS=$${PYTHON_ENABLE_WORKER_EXTENSIONS:-1} WEB_CONCURRENCY=$${WEB_CONCURRENCY:-1} $(BIN)/python -m container
@@ -101,6 +101,20 @@ $$(VENV$$(V$(1)))/.test-installed: $$(BIN$$(V$(1)))/python requirements.txt cont
 	touch $$@
 endef
 $(foreach version,$(OTHER_PYTHONS),$(eval $(call other_python,$(version))))
+
+# The timer extension's release: `make release` builds its sdist and wheel into $(TIMER_DIST) (emptied first; with
+# the venv's setuptools, no download) and checks them with `twine check --strict`; `make publish` builds, checks and
+# uploads them with twine to the repository twine's own settings name: TWINE_REPOSITORY (testpypi, pypi, or a
+# section of ~/.pypirc) or TWINE_REPOSITORY_URL, credentials in TWINE_USERNAME / TWINE_PASSWORD or ~/.pypirc.
+TIMER_DIST := python_worker_extension_timer/dist
+release: $(VENV)/.test-installed
+	rm -rf $(TIMER_DIST)
+	$(BIN)/python -m build --sdist --wheel --no-isolation --outdir $(TIMER_DIST) python_worker_extension_timer
+	rm -rf python_worker_extension_timer/build python_worker_extension_timer/*.egg-info
+	$(BIN)/python -m twine check --strict $(TIMER_DIST)/*
+
+publish: release
+	$(BIN)/python -m twine upload --non-interactive $(TIMER_DIST)/*
 
 # Every benchmark, or those named: `make bench BENCH=http_load.py`. SIGTERM (kill, timeout) stops it as Ctrl-C does.
 bench: $(VENV)/.test-installed
