@@ -1,0 +1,106 @@
+"""Each function's trigger kind comes from the app's own metadata, read from its builders, never get_functions()."""
+
+from __future__ import annotations
+
+import sys
+import types
+
+import azure.functions as func
+import pytest
+
+from python_worker_extension_timer.app_functions import registered_functions
+from python_worker_extension_timer.triggers import AppTriggers, faas_trigger
+from tests.extension.conftest import KINDS
+
+
+@pytest.mark.parametrize(
+    "trigger_type, kind",
+    [
+        ("httpTrigger", "http"),
+        ("timerTrigger", "timer"),
+        ("queueTrigger", "pubsub"),
+        ("serviceBusTrigger", "pubsub"),
+        ("eventHubTrigger", "pubsub"),
+        ("eventGridTrigger", "pubsub"),
+        ("kafkaTrigger", "pubsub"),
+        ("rabbitMQTrigger", "pubsub"),
+        ("blobTrigger", "datasource"),
+        ("cosmosDBTrigger", "datasource"),
+        ("sqlTrigger", "datasource"),
+        ("mysqlTrigger", "datasource"),
+        ("HttpTrigger", "http"),  # the host reads binding types in any case
+        ("orchestrationTrigger", "other"),
+        ("webhookTrigger", "other"),
+        ("", "other"),
+        (None, "other"),
+    ],
+)
+def test_a_trigger_bindings_type_gives_opentelemetrys_faas_trigger(trigger_type: str | None, kind: str):
+    assert faas_trigger(trigger_type) == kind
+
+
+def test_the_apps_functions_are_read_with_those_of_its_blueprints(app_with_triggers: func.FunctionApp):
+    module = sys.modules["app_with_triggers"]
+    found = {f.name: faas_trigger(f.trigger_type) for f in registered_functions([module])}
+    assert found == KINDS
+    assert {f.get_function_name() for f in app_with_triggers.get_functions()} == set(KINDS)  # indexing still works
+
+
+def test_a_renamed_function_is_read_under_its_name():
+    app = func.FunctionApp()
+
+    @app.function_name("nightly_report")
+    @app.timer_trigger(schedule="0 0 3 * * *", arg_name="timer")
+    def report(timer: func.TimerRequest) -> None:
+        pass
+
+    module = types.ModuleType("renamed_app")
+    module.app = app  # type: ignore[attr-defined]
+    assert [(f.name, f.trigger_type) for f in registered_functions([module])] == [("nightly_report", "timerTrigger")]
+
+
+def test_an_app_held_by_two_modules_is_read_once():
+    app = func.FunctionApp()
+
+    @app.route(route="one")
+    def one(req: func.HttpRequest) -> func.HttpResponse:
+        return func.HttpResponse("1")
+
+    first, second = types.ModuleType("first"), types.ModuleType("second")
+    first.app = second.app = app  # type: ignore[attr-defined]
+    assert [f.name for f in registered_functions([first, second])] == ["one"]
+
+
+def test_a_blueprint_never_registered_is_not_the_apps():
+    blueprint = func.Blueprint()
+
+    @blueprint.route(route="lost")
+    def lost(req: func.HttpRequest) -> func.HttpResponse:
+        return func.HttpResponse("?")
+
+    module = types.ModuleType("unregistered")
+    module.bp = blueprint  # type: ignore[attr-defined]
+    assert registered_functions([module]) == []
+
+
+def test_a_name_asked_for_before_the_app_exists_is_other_until_forgotten(monkeypatch: pytest.MonkeyPatch):
+    triggers = AppTriggers(lambda: ["late_app"])
+    assert triggers.of("tick") == "other"
+    app = func.FunctionApp()
+
+    @app.timer_trigger(schedule="0 */5 * * * *", arg_name="timer")
+    def tick(timer: func.TimerRequest) -> None:
+        pass
+
+    module = types.ModuleType("late_app")
+    module.app = app  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "late_app", module)
+    assert triggers.of("tick") == "other"  # remembered: it is asked for on every call
+    triggers.forget()  # what the timer does when the app's module finished importing
+    assert triggers.of("tick") == "timer"
+
+
+def test_a_name_the_app_does_not_have_is_other_and_the_others_are_read_at_once(app_with_triggers: func.FunctionApp):
+    triggers = AppTriggers(lambda: ["not_imported", "app_with_triggers"])
+    assert triggers.of("nobody") == "other"
+    assert {name: triggers.of(name) for name in KINDS} == KINDS
