@@ -5,12 +5,13 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from azure.functions import AppExtensionBase, Context
 
 from . import recording
 from ._version import __version__
+from .blueprint import DEFAULT_JSON_ROUTE, DEFAULT_METRICS_ROUTE, DEFAULT_PAGE_ROUTE, make_blueprint
 from .claims import claim
 from .clock import Clock
 from .decorator import make_timed
@@ -29,6 +30,9 @@ from .snapshot import MergedView
 from .startup import PROCESS, StartupRecord, summary_attributes, summary_line
 from .state import TimerState, opentelemetry_sink
 from .untimed import warn_if_untimed
+
+if TYPE_CHECKING:  # both exist from azure-functions 1.11.3 on (the v2 programming model)
+    from azure.functions import AuthLevel, Blueprint
 
 __all__ = ["TimerExtension", "timed"]
 
@@ -328,6 +332,68 @@ class TimerExtension(AppExtensionBase):
         if function is None:
             return functools.partial(cls.timed, name=name)
         return make_timed(cls, function, name or function.__name__)
+
+    # --- serving the statistics -----------------------------------------
+
+    @classmethod
+    def blueprint(
+        cls,
+        *,
+        json_route: str | None = DEFAULT_JSON_ROUTE,
+        page_route: str | None = DEFAULT_PAGE_ROUTE,
+        metrics_route: str | None = DEFAULT_METRICS_ROUTE,
+        auth_level: AuthLevel | str = "function",
+        back_link: tuple[str, str] | None = None,
+    ) -> Blueprint:
+        """The statistics as HTTP endpoints, ready to register: ``app.register_functions(TimerExtension.blueprint())``.
+
+        Returns a new ``azure.functions.Blueprint`` with one GET function
+        per route that is not ``None``, each answering with
+        ``Cache-Control: no-store``:
+
+        - ``timer_stats`` at `json_route`: :meth:`stats` as JSON;
+        - ``timer_page`` at `page_route`: the latency page (each function's
+          figures for the last 5 minutes and since start, its last hour
+          minute by minute, its histogram; the cold starts; the worker
+          processes), HTML with inline SVG, no script, light and dark; its
+          links are relative, so they work under any route and prefix, and
+          keep the ``code`` (function key) it was opened with;
+        - ``timer_metrics`` at `metrics_route`: the Prometheus text of
+          :mod:`.prometheus`, or a 501 JSON error naming the
+          ``[prometheus]`` extra when ``prometheus_client`` is missing.
+
+        The functions are decorated with :meth:`timed`, so they are timed
+        like the app's own on every Python. The page and the Prometheus
+        module are imported at their first request, not here.
+
+        Parameters
+        ----------
+        json_route, page_route, metrics_route: str or None
+            Routes as ``@app.route`` takes them (Azure puts its
+            ``routePrefix``, ``api`` by default, in front). ``None`` leaves
+            that endpoint out; at least one must remain, no two the same.
+        auth_level: azure.functions.AuthLevel or str
+            Who may call the endpoints. The default, ``"function"``
+            (``AuthLevel.FUNCTION``), asks for a function key in Azure: the figures name the app's
+            functions and modules and its worker processes' ids.
+        back_link: (str, str), optional
+            A link from the page back into the app: its text and the route
+            of the page it leads to.
+
+        Raises
+        ------
+        TypeError, ValueError
+            A route that is not a non-empty path or ``None``; every route
+            ``None``; two routes the same; a malformed `back_link`.
+        """
+        return make_blueprint(
+            cls,
+            json_route=json_route,
+            page_route=page_route,
+            metrics_route=metrics_route,
+            auth_level=auth_level,
+            back_link=back_link,
+        )
 
     # --- reading and resetting ------------------------------------------
 
