@@ -40,6 +40,7 @@ KINDS = {
     "fail": "http",
     "reports_imported": "http",
     "timer_stats": "http",
+    "timer_page": "http",
     "timer_metrics": "http",
     "order": "http",
     "tick": "timer",
@@ -84,9 +85,10 @@ def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
             yield {
                 "flag": request.param,
                 "answers": answers,
+                "reports": client.get("/reports/imported").json(),
                 "stats": client.get("/timer/stats").json(),
                 "metrics": client.get("/timer/metrics").text,
-                "reports": client.get("/reports/imported").json(),
+                "endpoints": [client.get(path) for path in ("/timer/stats", "/timer/ui", "/timer/metrics")],
             }
     finally:
         server.stop()
@@ -113,6 +115,22 @@ def test_the_server_counts_each_function_exactly(served: dict[str, Any]) -> None
 def test_the_server_labels_every_function_with_its_trigger_kind_from_the_first_export(served: dict[str, Any]) -> None:
     assert {name: kind for name, (kind, _) in series(served["metrics"], "faas_invocations_total").items()} == KINDS
     assert {name: function["trigger"] for name, function in served["stats"]["functions"].items()} == KINDS
+
+
+def test_the_timers_blueprint_answers_and_its_functions_are_http(served: dict[str, Any]) -> None:
+    stats, page, metrics = served["endpoints"]
+    assert [r.status_code for r in served["endpoints"]] == [200, 200, 200]
+    assert [r.headers["cache-control"] for r in served["endpoints"]] == ["no-store"] * 3
+    assert stats.headers["content-type"].startswith("application/json")
+    assert set(KINDS) <= set(stats.json()["functions"])
+    assert page.headers["content-type"].startswith("text/html")
+    assert all(name in page.text for name in ("greet", "order_queued", "receipt_uploaded"))
+    assert metrics.headers["content-type"].startswith("text/plain; version=0.0.4")
+    labelled = series(metrics.text, "faas_invocations_total")
+    assert {name: labelled[name][0] for name in ("timer_stats", "timer_page", "timer_metrics")} == dict.fromkeys(
+        ("timer_stats", "timer_page", "timer_metrics"), "http"
+    )
+    assert labelled["timer_page"][1] == 1  # the page, asked for just before, is counted like any function
 
 
 def test_the_raising_http_function_is_still_http_with_its_errors(served: dict[str, Any]) -> None:
@@ -176,6 +194,7 @@ def test_the_worker_path_counts_each_function_exactly(driven: dict[str, Any]) ->
         "healthcheck": (0, 0),
         "reports_imported": (0, 0),
         "timer_stats": (0, 0),
+        "timer_page": (0, 0),
         "timer_metrics": (0, 0),
     }
 

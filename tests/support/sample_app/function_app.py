@@ -2,8 +2,9 @@
 
 Its functions: HTTP with route parameters, sync and async, one that raises, a timer trigger, and from the
 Blueprint module `bp_orders` an HTTP function, a queue, a blob and an Event Hub trigger. `reports` is slow
-to import and comes after the Blueprint module, so the start-up record must end "app loaded" after it.
-Every function is decorated with @timed, so it is timed on every Python.
+to import and comes after the Blueprint module, so the start-up record must end "app loaded" after it. The
+timer's own Blueprint serves the statistics. Every function is decorated with @timed, so it is timed on every
+Python.
 """
 
 from python_worker_extension_timer import TimerExtension, timed  # noqa: I001  (first: it profiles what follows)
@@ -17,6 +18,7 @@ import reports
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 app.register_functions(bp_orders.bp)
+app.register_functions(TimerExtension.blueprint())  # timer/stats, timer/ui and timer/metrics, behind a function key
 
 #: What the timer trigger saw, for the tests.
 TICKS: list[bool] = []
@@ -57,18 +59,3 @@ def tick(timer: func.TimerRequest) -> None:
 @timed
 def reports_imported(req: func.HttpRequest) -> func.HttpResponse:
     return func.HttpResponse(json.dumps({"finished": reports.FINISHED}), mimetype="application/json")
-
-
-@app.route(route="timer/stats", methods=["GET"])
-@timed
-def timer_stats(req: func.HttpRequest) -> func.HttpResponse:
-    return func.HttpResponse(json.dumps(TimerExtension.stats()), mimetype="application/json")
-
-
-@app.route(route="timer/metrics", methods=["GET"])
-@timed
-def timer_metrics(req: func.HttpRequest) -> func.HttpResponse:
-    from python_worker_extension_timer.prometheus import exposition
-
-    body, content_type = exposition(TimerExtension)
-    return func.HttpResponse(body, headers={"Content-Type": content_type})
