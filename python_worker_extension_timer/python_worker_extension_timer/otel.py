@@ -46,7 +46,7 @@ from .clock import NS_PER_SECOND
 from .histogram import OTEL_BOUNDARIES_SECONDS
 from .startup import StartupRecord
 from .tally import Tally
-from .triggers import APP_TRIGGERS
+from .triggers import APP_TRIGGERS, AppTriggers
 
 try:
     from opentelemetry import metrics as _metrics
@@ -74,9 +74,9 @@ class OpenTelemetrySink:
     meter_provider: opentelemetry.metrics.MeterProvider, optional
         Where the instruments come from; ``None`` (the default, and what
         the extension uses) means the global provider.
-    trigger_of: Callable[[str], str], optional
-        A function's ``faas.trigger``; by default read from the app's own
-        metadata (:data:`.triggers.APP_TRIGGERS`).
+    triggers: AppTriggers, optional
+        Where a function's ``faas.trigger`` comes from: by default the app's
+        own metadata (:data:`.triggers.APP_TRIGGERS`).
     """
 
     __slots__ = (
@@ -86,7 +86,8 @@ class OpenTelemetrySink:
         "coldstarts",
         "init_duration",
         "_attributes",
-        "_trigger_of",
+        "_triggers",
+        "__weakref__",
         "_totals",
     )
 
@@ -94,7 +95,7 @@ class OpenTelemetrySink:
         self,
         totals: Callable[[], Mapping[str, Tally]],
         meter_provider: Any = None,
-        trigger_of: Callable[[str], str] = APP_TRIGGERS.of,
+        triggers: AppTriggers = APP_TRIGGERS,
     ) -> None:
         if _metrics is None:
             raise RuntimeError(
@@ -108,8 +109,10 @@ class OpenTelemetrySink:
             explicit_bucket_boundaries_advisory=list(OTEL_BOUNDARIES_SECONDS),
         )
         self._totals = totals
-        self._attributes: dict[tuple[str, str], dict[str, str]] = {}
-        self._trigger_of = trigger_of
+        #: Per function, its attributes: one lookup per invocation. Emptied when the app's kinds are read again.
+        self._attributes: dict[str, dict[str, str]] = {}
+        self._triggers = triggers
+        triggers.on_forget(self._forget_attributes)
         self.invocations = meter.create_observable_counter(
             "faas.invocations",
             callbacks=[self._observe_successes],
@@ -140,11 +143,13 @@ class OpenTelemetrySink:
         for name, tally in self._totals().items():
             yield _metrics.Observation(tally.errors, self._attributes_of(name))
 
+    def _forget_attributes(self) -> None:
+        self._attributes = {}
+
     def _attributes_of(self, name: str) -> dict[str, str]:
-        trigger = self._trigger_of(name)
-        attributes = self._attributes.get((name, trigger))
+        attributes = self._attributes.get(name)
         if attributes is None:
-            attributes = self._attributes.setdefault((name, trigger), {"faas.trigger": trigger, "faas.name": name})
+            attributes = self._attributes.setdefault(name, {"faas.trigger": self._triggers.of(name), "faas.name": name})
         return attributes
 
     def record(self, name: str, duration_ns: int, cold: bool = False) -> None:

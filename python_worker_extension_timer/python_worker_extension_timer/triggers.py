@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import weakref
 from collections.abc import Callable, Iterable
 
 from .app_functions import registered_functions
@@ -62,6 +63,7 @@ class AppTriggers:
         self.modules = modules
         self._kinds: dict[str, str] = {}
         self._lock = threading.Lock()
+        self._forgotten: list[weakref.WeakMethod[Callable[[], None]]] = []
 
     def of(self, name: str) -> str:
         """The kind of function ``name``: ``http``, ``timer``, ``pubsub``, ``datasource`` or ``other``."""
@@ -74,6 +76,15 @@ class AppTriggers:
         """Read the app again at the next question (its module finished importing, or a test changed it)."""
         with self._lock:
             self._kinds = {}
+            callbacks = [callback for callback in (ref() for ref in self._forgotten) if callback is not None]
+            self._forgotten = [ref for ref in self._forgotten if ref() is not None]
+        for callback in callbacks:
+            callback()
+
+    def on_forget(self, method: Callable[[], None]) -> None:
+        """Call the bound ``method`` at each :meth:`forget` while its object lives: it drops what it copied."""
+        with self._lock:
+            self._forgotten.append(weakref.WeakMethod(method))
 
     def _read(self, name: str) -> str:
         imported = [module for module in (sys.modules.get(m) for m in self.modules()) if module is not None]

@@ -224,3 +224,11 @@ def test_a_process_records_one_init_duration_and_one_cold_start_per_function():
     assert sorted((a["faas.name"], v) for a, _, v in found["faas.coldstarts"]) == [("echo", 1), ("ui", 1)]
     durations = {(a["faas.name"], a.get("faas.coldstart", False)): c for a, c, _ in found["faas.invoke_duration"]}
     assert durations == {("echo", True): 1, ("echo", False): 2, ("ui", True): 1, ("ui", False): 1}
+
+
+def test_a_collection_before_the_app_was_read_does_not_fix_a_wrong_kind(reader, worker, request):
+    worker.load("nightly")  # e.g. a reader collecting while the app's module is still importing
+    assert points(reader)["faas.invocations"][0].attributes["faas.trigger"] == "other"
+    request.getfixturevalue("app_with_triggers")  # the app's module finished importing: its kinds are read again
+    [point] = points(reader)["faas.invocations"]
+    assert dict(point.attributes) == {"faas.trigger": "timer", "faas.name": "nightly"}

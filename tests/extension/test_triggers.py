@@ -9,6 +9,7 @@ import azure.functions as func
 import pytest
 
 from python_worker_extension_timer.app_functions import registered_functions
+from python_worker_extension_timer.snapshot import MergedView, ProcessRecord
 from python_worker_extension_timer.triggers import AppTriggers, faas_trigger
 from tests.extension.conftest import KINDS
 
@@ -104,3 +105,15 @@ def test_a_name_the_app_does_not_have_is_other_and_the_others_are_read_at_once(a
     triggers = AppTriggers(lambda: ["not_imported", "app_with_triggers"])
     assert triggers.of("nobody") == "other"
     assert {name: triggers.of(name) for name in KINDS} == KINDS
+
+
+def record(pid: int, triggers: dict[str, str]) -> ProcessRecord:
+    return ProcessRecord(pid=pid, started=1.0, updated=2.0, in_flight=0, triggers=triggers)
+
+
+def test_the_kinds_travel_with_a_processs_record_and_merge():
+    known = ProcessRecord.from_json(record(1, {"tick": "timer", "echo": "http"}).to_json())
+    unknowing = record(2, {"tick": "other"})
+    view = MergedView([unknowing, known])
+    assert known.triggers == {"tick": "timer", "echo": "http"}
+    assert (view.trigger_of("tick"), view.trigger_of("echo"), view.trigger_of("nobody")) == ("timer", "http", "other")
