@@ -16,7 +16,7 @@ import threading
 import weakref
 from collections.abc import Callable, Iterable
 
-from .app_functions import registered_functions
+from .app_functions import function_json_trigger, registered_functions
 from .startup import PROCESS
 
 __all__ = ["APP_TRIGGERS", "FAAS_TRIGGERS", "OTHER", "AppTriggers", "faas_trigger"]
@@ -62,6 +62,8 @@ class AppTriggers:
     def __init__(self, modules: Callable[[], Iterable[str]]) -> None:
         self.modules = modules
         self._kinds: dict[str, str] = {}
+        #: Kinds the worker's function-load step told of (``function.json``): kept when the app is read again.
+        self._declared: dict[str, str] = {}
         self._lock = threading.Lock()
         self._forgotten: list[weakref.WeakMethod[Callable[[], None]]] = []
 
@@ -81,6 +83,15 @@ class AppTriggers:
         for callback in callbacks:
             callback()
 
+    def declared_in(self, name: str, function_directory: str) -> None:
+        """The worker loaded function ``name`` from this folder, where a v1-model function has its ``function.json``."""
+        trigger_type = function_json_trigger(function_directory)
+        if trigger_type is None:
+            return
+        with self._lock:
+            self._declared[name] = faas_trigger(trigger_type)
+        self.forget()
+
     def on_forget(self, method: Callable[[], None]) -> None:
         """Call the bound ``method`` at each :meth:`forget` while its object lives: it drops what it copied."""
         with self._lock:
@@ -93,7 +104,7 @@ class AppTriggers:
         except Exception:  # never let reading the app's metadata break a call: unknown is "other"
             found = {}
         with self._lock:
-            kinds = {**self._kinds, **found}
+            kinds = {**self._kinds, **self._declared, **found}
             kinds.setdefault(name, OTHER)
             self._kinds = kinds
             return kinds[name]

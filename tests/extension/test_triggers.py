@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import types
 
 import azure.functions as func
 import pytest
 
-from python_worker_extension_timer.app_functions import registered_functions
+from python_worker_extension_timer import TimerExtension
+from python_worker_extension_timer.app_functions import function_json_trigger, registered_functions
 from python_worker_extension_timer.snapshot import MergedView, ProcessRecord
 from python_worker_extension_timer.triggers import AppTriggers, faas_trigger
 from tests.extension.conftest import KINDS
@@ -117,3 +119,28 @@ def test_the_kinds_travel_with_a_processs_record_and_merge():
     view = MergedView([unknowing, known])
     assert known.triggers == {"tick": "timer", "echo": "http"}
     assert (view.trigger_of("tick"), view.trigger_of("echo"), view.trigger_of("nobody")) == ("timer", "http", "other")
+
+
+V1_FUNCTION_JSON = {
+    "scriptFile": "__init__.py",
+    "bindings": [
+        {"name": "message", "type": "queueTrigger", "direction": "in", "queueName": "orders"},
+        {"name": "$return", "type": "blob", "direction": "out", "path": "archive/{id}"},
+    ],
+}
+
+
+def test_a_v1_function_has_its_kind_from_the_function_json_the_worker_loaded_it_from(tmp_path, worker):
+    folder = tmp_path / "order_queued"
+    folder.mkdir()
+    (folder / "function.json").write_text(json.dumps(V1_FUNCTION_JSON))
+    worker.load("order_queued", str(folder))
+    worker.load("plain", str(tmp_path))  # no function.json there: as a v2 app's root
+    kinds = {name: f["trigger"] for name, f in TimerExtension.stats()["functions"].items()}
+    assert kinds == {"order_queued": "pubsub", "plain": "other"}
+
+
+@pytest.mark.parametrize("text", ["not json", "[]", '{"bindings": 3}', '{"bindings": [{"type": "blob"}]}'])
+def test_a_function_json_without_a_trigger_binding_says_nothing(tmp_path, text):
+    (tmp_path / "function.json").write_text(text)
+    assert function_json_trigger(str(tmp_path)) is None
