@@ -425,6 +425,7 @@ class TimerExtension(AppExtensionBase):
                  "enabled": True, "mode": "hooks", "reason": None,
                  "in_flight": 0,
                  "functions": {"<name>": {
+                     "trigger": "http"|"timer"|"pubsub"|"datasource"|"other",
                      "count": int, "errors": int, "abandoned": int,
                      "min_ms": float|None, "mean_ms": float|None,
                      "max_ms": float|None, "p50_ms": float|None,
@@ -461,6 +462,9 @@ class TimerExtension(AppExtensionBase):
             recorded: no worker hook ran in any process and no function is
             decorated with :meth:`timed`. ``mode`` says how invocations are
             recorded: ``hooks``, ``decorator``, ``hooks and decorator``.
+            ``trigger`` is each function's trigger kind, OpenTelemetry's
+            ``faas.trigger``, from the app's own metadata (see
+            :mod:`.triggers`), the same as the Prometheus label.
             ``functions`` covers everything since the processes started;
             ``window`` the current wall-clock minute and the 5 before it
             (``from`` is the start of the oldest). Each function's
