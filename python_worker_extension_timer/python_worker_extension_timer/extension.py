@@ -421,7 +421,7 @@ class TimerExtension(AppExtensionBase):
         dict
             ::
 
-                {"extension": "TimerExtension", "version": "1.3.0",
+                {"extension": "TimerExtension", "version": "1.4.0",
                  "enabled": True, "mode": "hooks", "reason": None,
                  "in_flight": 0,
                  "functions": {"<name>": {
