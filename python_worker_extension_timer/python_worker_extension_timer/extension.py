@@ -29,6 +29,7 @@ from .settings import (
 from .snapshot import MergedView
 from .startup import PROCESS, StartupRecord, summary_attributes, summary_line
 from .state import TimerState, opentelemetry_sink
+from .triggers import APP_TRIGGERS
 from .untimed import warn_if_untimed
 
 if TYPE_CHECKING:  # both exist from azure-functions 1.11.3 on (the v2 programming model)
@@ -191,13 +192,17 @@ class TimerExtension(AppExtensionBase):
         """Register a function so that it appears in :meth:`stats` with count 0.
 
         Called by the worker once per function, right after loading it.
+        A function of the v1 programming model has its trigger kind read
+        from the ``function.json`` in its folder (in the v2 model it comes
+        from the app's decorators).
 
         Parameters
         ----------
         function_name: str
             The name of the function (e.g. ``echo``).
         function_directory: str
-            The path of the function app (e.g. ``/home/site/wwwroot``).
+            The path of the function app (e.g. ``/home/site/wwwroot``), or
+            in the v1 model the function's own folder.
         """
         try:
             state = cls._state
@@ -205,6 +210,7 @@ class TimerExtension(AppExtensionBase):
             with state.lock:
                 state.loaded.add(function_name)
             state.function(function_name)
+            APP_TRIGGERS.declared_in(function_name, function_directory)
             state.ensure_publishing(cls.__name__)
             PROCESS.app_loaded_now("the worker's function-load hook")
         except Exception as exc:
@@ -419,6 +425,7 @@ class TimerExtension(AppExtensionBase):
                  "enabled": True, "mode": "hooks", "reason": None,
                  "in_flight": 0,
                  "functions": {"<name>": {
+                     "trigger": "http"|"timer"|"pubsub"|"datasource"|"other",
                      "count": int, "errors": int, "abandoned": int,
                      "min_ms": float|None, "mean_ms": float|None,
                      "max_ms": float|None, "p50_ms": float|None,
@@ -455,6 +462,9 @@ class TimerExtension(AppExtensionBase):
             recorded: no worker hook ran in any process and no function is
             decorated with :meth:`timed`. ``mode`` says how invocations are
             recorded: ``hooks``, ``decorator``, ``hooks and decorator``.
+            ``trigger`` is each function's trigger kind, OpenTelemetry's
+            ``faas.trigger``, from the app's own metadata (see
+            :mod:`.triggers`), the same as the Prometheus label.
             ``functions`` covers everything since the processes started;
             ``window`` the current wall-clock minute and the 5 before it
             (``from`` is the start of the oldest). Each function's
