@@ -203,6 +203,7 @@ class TimerExtension(AppExtensionBase):
             state.function(function_name)
             state.ensure_publishing(cls.__name__)
             PROCESS.app_loaded_now("the worker's function-load hook")
+            PROCESS.function_loaded_now()
         except Exception as exc:
             cls._problem("post_function_load_app_level", exc)
 
