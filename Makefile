@@ -6,7 +6,8 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-TIMER_SOURCES := python_worker_extension_timer/pyproject.toml $(wildcard python_worker_extension_timer/python_worker_extension_timer/*.py)
+TIMER_SOURCES := python_worker_extension_timer/pyproject.toml $(wildcard python_worker_extension_timer/python_worker_extension_timer/*.py) \
+	$(wildcard python_worker_extension_timer/python_worker_extension_timer/*/*.py)
 
 # Python 3.13: Azure's worker there runs no extension hooks and the app gets azure-functions 2.x, so the
 # extension's and the app's tests run under it too. Its venv lives inside $(VENV), so that whatever keeps

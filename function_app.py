@@ -20,6 +20,7 @@ except ImportError as error:  # e.g. the project folder of the same name shadows
 import azure.functions as func  # noqa: E402, I001
 
 from echo_service import handlers  # noqa: E402
+from python_worker_extension_timer import endpoints  # noqa: E402
 
 # Times every invocation: with PYTHON_ENABLE_WORKER_EXTENSIONS=1 on Python 3.10-3.12
 # the worker's hooks do, and @timed adds failures at once; on Python 3.13+ (whose
@@ -57,23 +58,23 @@ async def healthcheck(req: func.HttpRequest) -> func.HttpResponse:
 @app.route(route="latency", methods=["GET"], auth_level=STATISTICS_AUTH)
 @timed
 async def latency(req: func.HttpRequest) -> func.HttpResponse:
-    return handlers.latency(req, TimerExtension.stats)
+    return endpoints.stats_response(TimerExtension)
 
 
 @app.route(route="ui/latency", methods=["GET"], auth_level=STATISTICS_AUTH)
 @timed
 async def latency_page(req: func.HttpRequest) -> func.HttpResponse:
-    return handlers.latency_page(req, TimerExtension.stats)
+    return endpoints.page_response(
+        req,
+        TimerExtension,
+        page_route="ui/latency",
+        json_route="latency",
+        metrics_route="metrics",
+        back_link=("Back to the echo form", "ui"),
+    )
 
 
 @app.route(route="metrics", methods=["GET"], auth_level=STATISTICS_AUTH)
 @timed
 async def metrics(req: func.HttpRequest) -> func.HttpResponse:
-    return handlers.metrics(req, _prometheus_text)
-
-
-def _prometheus_text() -> tuple[bytes, str]:
-    # Imported at the first scrape, not at start-up: prometheus_client takes a tenth of a second to import.
-    from python_worker_extension_timer.prometheus import exposition
-
-    return exposition(TimerExtension, triggers="http")
+    return endpoints.metrics_response(TimerExtension)
