@@ -71,6 +71,7 @@ async def latency_page(req: func.HttpRequest) -> func.HttpResponse:
         json_route="latency",
         metrics_route="metrics",
         back_link=("Back to the echo form", "ui"),
+        own_functions=("latency", "latency_page", "metrics"),
     )
 
 

@@ -307,7 +307,6 @@ class Startup:
         self._wall = wall
         self._proc = proc
         self._lock = threading.Lock()
-        self.timer_imported: float | None = wall()
         self.modules_before_timer: int | None = len(sys.modules)
         self.process_started, self.process_started_note = process_start_time(proc, wall)
         self.app_import_started: float | None = None
@@ -330,6 +329,8 @@ class Startup:
         self._listeners: list[Callable[[StartupRecord], None]] = []
         for module in self.app_modules:
             watch_import_end(module, self._imported)
+        #: Read right before the profiler starts: the package imports' ``started_ms`` count from it.
+        self.timer_imported: float | None = wall()
         if profile_imports:
             self.profiler.start()
         else:
