@@ -367,6 +367,30 @@ def test_a_fresh_process_profiles_the_apps_imports_and_times_its_cold_first_call
     assert startup["measured_from"] == "process start" and not startup["placeholder"]
 
 
+@pytest.mark.parametrize("mode", MODES)
+def test_under_the_workers_the_timeline_shows_the_worker_start_before_the_app_as_one_segment(app_dir: Path, mode: str):
+    from python_worker_extension_timer.page.startup_view import startup_table, timeline_svg
+
+    done = subprocess.run(
+        [sys.executable, "driver.py", mode],
+        capture_output=True,
+        text=True,
+        cwd=app_dir,
+        timeout=60,
+        env={
+            **os.environ,
+            "PYTHONPATH": str(ROOT / "python_worker_extension_timer"),
+            "PYTHON_ENABLE_WORKER_EXTENSIONS": "1" if mode == "hooks" else "0",
+        },
+    )
+    assert done.returncode == 0, done.stderr
+    startup = json.loads(done.stdout)["startup"]
+    processes = [{"pid": 1, "startup": startup}]
+    segment = f"worker start, before the app was imported, {startup['modules_before_timer']:,} modules loaded"
+    assert segment in timeline_svg(processes) and segment in startup_table(processes)
+    assert 'class="phase-server"' not in timeline_svg(processes)  # the app imported the timer: no server part
+
+
 @pytest.mark.parametrize("value, error", [(-1, ValueError), (1001, ValueError), (True, TypeError), (2.0, TypeError)])
 def test_slowest_imports_is_validated(value: object, error: type[Exception]):
     from python_worker_extension_timer import TimerExtension

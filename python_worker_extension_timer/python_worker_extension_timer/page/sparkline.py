@@ -40,14 +40,17 @@ def sparkline_svg(function: str, minutes: Sequence[Mapping[str, Any]]) -> str:
         f'<svg class="spark" role="img" aria-label="{label}" viewBox="0 0 {WIDTH} {HEIGHT}" '
         f'width="{WIDTH}" height="{HEIGHT}"><title>{label}</title>'
     ]
+    # The bars as one path each (calls, minutes with errors): a row's sparkline stays a handful of elements.
+    width = f"{max(slot - 0.5, 0.5):.1f}"
+    bars: dict[str, list[str]] = {"spark-calls": [], "spark-error": []}
     for index, minute in enumerate(minutes):
         calls = int(minute.get("calls") or 0)
         if calls:
             height = max(BARS_HEIGHT * calls / most, 1.0)
-            parts.append(
-                f'<rect class="{"spark-error" if minute.get("errors") else "spark-calls"}" x="{index * slot:.1f}" '
-                f'y="{BARS_BOTTOM - height:.1f}" width="{max(slot - 0.5, 0.5):.1f}" height="{height:.1f}"/>'
+            bars["spark-error" if minute.get("errors") else "spark-calls"].append(
+                f"M{index * slot:.1f} {BARS_BOTTOM:.0f}v-{height:.1f}h{width}v{height:.1f}z"
             )
+    parts.extend(f'<path class="{css}" d="{"".join(d)}"/>' for css, d in bars.items() if d)
     points, runs = [], []
     for index, minute in enumerate(minutes):
         p99 = minute.get("p99_ms")

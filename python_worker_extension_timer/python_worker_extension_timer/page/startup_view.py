@@ -21,9 +21,9 @@ LABEL_WIDTH = 92
 BAR_LEFT, BAR_WIDTH = LABEL_WIDTH, WIDTH - LABEL_WIDTH - 262
 ROW_HEIGHT, BAR_HEIGHT = 30, 16
 
-#: The phases a bar may have, in order: (CSS class, legend).
+#: The phases a bar may have, in order: (CSS class, legend); the legend names those drawn.
 LEGEND = (
-    ("phase-boot", "before the timer"),
+    ("phase-boot", "start, before the timer"),
     ("phase-server", "server imports"),
     ("phase-app", "app import"),
     ("phase-ready", "until ready"),
@@ -143,6 +143,7 @@ def timeline_svg(processes: Sequence[Mapping[str, Any]]) -> str:
         f'<svg class="timeline" role="img" aria-label="{label}" viewBox="0 0 {WIDTH} {height}" width="100%">',
         f"<title>{label}</title>",
     ]
+    drawn: set[str] = set()
     for index, (process, record) in enumerate(rows):
         y = index * ROW_HEIGHT + 4
         origin = origin_of(record)
@@ -152,6 +153,7 @@ def timeline_svg(processes: Sequence[Mapping[str, Any]]) -> str:
             continue
         end_x = float(BAR_LEFT)
         for css, what, start, end in phases(record):
+            drawn.add(css)
             x = BAR_LEFT + BAR_WIDTH * (start - origin) / longest
             width = max(BAR_WIDTH * (end - start) / longest, 1.0)
             parts.append(
@@ -164,7 +166,7 @@ def timeline_svg(processes: Sequence[Mapping[str, Any]]) -> str:
         parts.append(f'<text class="value" x="{end_x + 6:.1f}" y="{y + 12}">{escape(text)}</text>')
     legend_y = height - 8
     x = BAR_LEFT - 92
-    for css, name in LEGEND:
+    for css, name in (entry for entry in LEGEND if entry[0] in drawn):
         parts.append(f'<rect class="{css}" x="{x}" y="{legend_y - 9}" width="10" height="10"/>')
         parts.append(f'<text class="legend" x="{x + 14}" y="{legend_y}">{escape(name)}</text>')
         x += 14 + 8 * len(name) + 18
