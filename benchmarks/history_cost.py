@@ -118,11 +118,11 @@ def per_call(calls: int, rounds: int) -> None:
     )
 
 
-def busy_functions(pid: int) -> dict[str, FunctionStats]:
-    """A process's statistics after 60 busy minutes of 6 functions (``pid`` varies the durations a little)."""
+def busy_functions(pid: int, count: int = FUNCTIONS) -> dict[str, FunctionStats]:
+    """A process's statistics after 60 busy minutes of ``count`` functions (``pid`` varies the durations a little)."""
     clock = ManualClock(start_ns=0)
     timebase = Timebase(clock, wall_ns=lambda: 0)
-    functions = {f"function_{i}": FunctionStats(f"function_{i}", timebase) for i in range(FUNCTIONS)}
+    functions = {f"function_{i}": FunctionStats(f"function_{i}", timebase) for i in range(count)}
     for minute in range(MINUTES):
         end = minute * NS_PER_MINUTE + 1
         for stats in functions.values():

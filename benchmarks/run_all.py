@@ -28,6 +28,7 @@ SCRIPTS = [
     "timing_modes.py",
     "merging_cost.py",
     "history_cost.py",
+    "page_render.py",
     "http_load.py",
     "request_cost.py",
     "startup_memory.py",

@@ -14,6 +14,7 @@ from .access_log import AccessLog
 from .asgi import EchoServerApp
 from .gateway import Gateway
 from .invocation import Invoker, describe_hooks
+from .listening import app_module_is
 from .requests import RequestConverter
 from .routing import RouteTable, indexed_functions, route_prefix_from_host_json
 from .settings import ServerSettings
@@ -36,6 +37,7 @@ def load_function_app(reference: str) -> tuple[func.FunctionApp, Path]:
     if str(Path.cwd()) not in sys.path:
         sys.path.insert(0, str(Path.cwd()))
     os.environ[SCRIPT_FILE_SETTING] = f"{module_name}.py"
+    app_module_is(module_name)
     module = importlib.import_module(module_name)
     app = getattr(module, attribute or "app")
     if not isinstance(app, func.FunctionApp):

@@ -266,7 +266,8 @@ SELECT
 -- (d) Cold starts per service instance, from the start-up log lines (LOG rows, attributes in
 -- RECORD_ATTRIBUTES). Every worker process writes two: our server's "listening" line (process start
 -- to accepting connections) and the timer's "cold_start" line when its first call ended (process start
--- to ready, when the app finished loading, each function's first call, the slowest import). A new
+-- to ready, which for our server is listening; when the app finished loading; the first call, its
+-- duration and its wait after ready, which is idle time and not start-up; the slowest import). A new
 -- instance, a replaced worker process and a resumed service each add a row. Figures are seconds from
 -- the process's start, or from the timer's import where the OS did not say (startup.measured_from).
 WITH startup_lines AS (
@@ -291,7 +292,10 @@ SELECT
     listening.attributes:"startup.listening_s"::float                        AS listening_s,
     ready.attributes:"startup.init_s"::float                                 AS time_to_ready_s,
     ready.attributes:"startup.app_loaded_s"::float                           AS app_loaded_s,
-    ready.attributes:"startup.first_calls_ms"                                AS first_call_ms,
+    ready.attributes:"startup.ready_by"::string                              AS ready_by,
+    ready.attributes:"startup.first_call"::string                            AS first_call,
+    ready.attributes:"startup.first_call_ms"::float                          AS first_call_ms,
+    ready.attributes:"startup.first_call_wait_s"::float                      AS first_call_wait_s,
     ready.attributes:"startup.imports_ms"::float                             AS imports_ms,
     ready.attributes:"startup.slowest_import"::string                        AS slowest_import,
     ready.attributes:"startup.slowest_import_ms"::float                      AS slowest_import_ms,

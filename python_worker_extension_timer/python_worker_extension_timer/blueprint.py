@@ -44,6 +44,12 @@ def make_blueprint(
         raise TypeError("back_link must be a (label, route) tuple of two strings")
     blueprint = func.Blueprint()  # type: ignore[no-untyped-call]
     timed = extension.timed
+    # The page lists the statistics' own functions apart from the app's.
+    own_functions = tuple(
+        name
+        for name, route in ((JSON_FUNCTION, json_route), (PAGE_FUNCTION, page_route), (METRICS_FUNCTION, metrics_route))
+        if route is not None
+    )
 
     if json_route is not None:
 
@@ -65,6 +71,7 @@ def make_blueprint(
                 json_route=json_route,
                 metrics_route=metrics_route,
                 back_link=back_link,
+                own_functions=own_functions,
             )
 
     if metrics_route is not None:

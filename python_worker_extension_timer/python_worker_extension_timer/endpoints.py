@@ -10,6 +10,7 @@ tenth of a second to import). None of the answers may be cached: each is the sta
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from typing import TYPE_CHECKING
 
 import azure.functions as func
@@ -39,11 +40,13 @@ def page_response(
     json_route: str | None = None,
     metrics_route: str | None = None,
     back_link: tuple[str, str] | None = None,
+    own_functions: Collection[str] = (),
 ) -> func.HttpResponse:
     """The latency page; ``?refresh=5`` makes it refresh itself, ``?code=`` is kept in its links.
 
     The routes are those the functions were registered with (no prefix): the page's links are
     written relative to `page_route`. `back_link` is (label, route) of a page of the app.
+    `own_functions` names the functions serving the statistics: the page lists them apart.
     """
     from .page import PageLinks, render_page
 
@@ -55,7 +58,7 @@ def page_response(
         key=req.params.get("code"),
     )
     auto_refresh = req.params.get("refresh", "") not in ("", "0")
-    page = render_page(extension.stats(), auto_refresh=auto_refresh, links=links)
+    page = render_page(extension.stats(), auto_refresh=auto_refresh, links=links, own_functions=own_functions)
     return func.HttpResponse(page, mimetype="text/html", charset="utf-8", headers=_NO_STORE)
 
 

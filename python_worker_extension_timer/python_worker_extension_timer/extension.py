@@ -213,6 +213,7 @@ class TimerExtension(AppExtensionBase):
             APP_TRIGGERS.declared_in(function_name, function_directory)
             state.ensure_publishing(cls.__name__)
             PROCESS.app_loaded_now("the worker's function-load hook")
+            PROCESS.function_loaded_now()
         except Exception as exc:
             cls._problem("post_function_load_app_level", exc)
 

@@ -13,7 +13,10 @@ answer "which import made this cold start slow?" where it really runs:
   (``-X importtime``'s "self").
 
 A module already imported costs nothing and is not seen, as with
-``-X importtime``. Imports on several threads are timed on each thread's own
+``-X importtime``. The profile also keeps when the imports that entered a
+top-level package from another one began (``packages``: ``uvicorn`` from
+``container.server``, ``azure.functions`` from ``container.loader``), so a
+start-up timeline can name what its import time went to. Imports on several threads are timed on each thread's own
 stack. :meth:`ImportProfiler.stop` puts the original function back, so after
 start-up imports (and invocations) run exactly as without the profiler. The
 profiler never touches ``sys.meta_path`` or the modules' loaders.
@@ -30,10 +33,20 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
-__all__ = ["DEFAULT_SLOWEST", "ImportEntry", "ImportProfile", "ImportProfiler", "bootstrap_module"]
+__all__ = [
+    "DEFAULT_SLOWEST",
+    "PACKAGES_KEPT",
+    "ImportEntry",
+    "ImportProfile",
+    "ImportProfiler",
+    "PackageImport",
+    "bootstrap_module",
+]
 
 #: How many of the slowest imports a profile keeps by default.
 DEFAULT_SLOWEST = 20
+#: How many package entries (see :class:`PackageImport`) a profile keeps: the longest.
+PACKAGES_KEPT = 12
 NS_PER_MS = 1_000_000
 
 
@@ -58,6 +71,26 @@ class ImportEntry:
         return cls(str(data["module"]), float(data["self_ms"]), float(data["cumulative_ms"]))
 
 
+@dataclass(frozen=True)
+class PackageImport:
+    """An import that entered a top-level package from outside it: when it began and how long it took in all.
+
+    ``started_ms`` counts from the profiler's start; ``cumulative_ms`` holds
+    the package's own imports and whatever it imported.
+    """
+
+    module: str
+    started_ms: float
+    cumulative_ms: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"module": self.module, "started_ms": self.started_ms, "cumulative_ms": self.cumulative_ms}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PackageImport:
+        return cls(str(data["module"]), float(data["started_ms"]), float(data["cumulative_ms"]))
+
+
 @dataclass
 class ImportProfile:
     """The imports seen while the profiler ran: the slowest by self time, and the rest summed.
@@ -75,6 +108,7 @@ class ImportProfile:
     total_ms: float = 0.0
     modules: int = 0
     note: str | None = None
+    packages: list[PackageImport] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -83,6 +117,7 @@ class ImportProfile:
             "total_ms": self.total_ms,
             "slowest": [entry.to_dict() for entry in self.slowest],
             "rest": {"modules": self.rest_count, "self_ms": self.rest_self_ms},
+            "packages": [entry.to_dict() for entry in self.packages],
             "note": self.note,
         }
 
@@ -97,6 +132,7 @@ class ImportProfile:
             total_ms=float(data.get("total_ms", 0.0)),
             modules=int(data.get("modules", 0)),
             note=data.get("note"),
+            packages=[PackageImport.from_dict(entry) for entry in data.get("packages", [])],
         )
 
 
@@ -107,21 +143,22 @@ class ImportProfiler:
     ----------
     clock: Callable[[], int]
         Monotonic nanoseconds (``time.perf_counter_ns``).
-    on_imported: Callable[[str], None], optional
-        Called with a module's name when its import ends (whether it
-        succeeded or not); the start-up record uses it to see when the app
-        module finished loading.
+    on_imported: Callable[[str, int], None], optional
+        Called with a module's name and its import's cumulative nanoseconds
+        when its import ends (whether it succeeded or not); the start-up
+        record uses it to see when the app module's import began and ended.
     """
 
     def __init__(
-        self, clock: Callable[[], int] = time.perf_counter_ns, on_imported: Callable[[str], None] | None = None
+        self, clock: Callable[[], int] = time.perf_counter_ns, on_imported: Callable[[str, int], None] | None = None
     ) -> None:
         self._clock = clock
         self._on_imported = on_imported
         self._local = threading.local()
         self._lock = threading.Lock()
-        #: (self_ns, cumulative_ns, module) of every import that ended.
-        self._seen: list[tuple[int, int, str]] = []
+        #: (self_ns, cumulative_ns, module, started_ns, depth) of every import that ended.
+        self._seen: list[tuple[int, int, str, int, int]] = []
+        self._started_ns = 0
         self._total_ns = 0
         self._bootstrap: ModuleType | None = None
         self._original: Callable[..., Any] | None = None
@@ -144,6 +181,7 @@ class ImportProfiler:
             return False
         self._bootstrap, self._original = bootstrap, original
         self._wrapper = self._make_wrapper(original)
+        self._started_ns = self._clock()
         bootstrap._find_and_load = self._wrapper  # type: ignore[attr-defined]
         self.state, self.note = "running", None
         return True
@@ -168,20 +206,26 @@ class ImportProfiler:
             if len(kept.slowest) <= slowest:
                 return kept
             return _summarise(
-                ((round(e.self_ms * NS_PER_MS), round(e.cumulative_ms * NS_PER_MS), e.module) for e in kept.slowest),
+                (
+                    (round(e.self_ms * NS_PER_MS), round(e.cumulative_ms * NS_PER_MS), e.module, 0, 0)
+                    for e in kept.slowest
+                ),
                 slowest,
                 self.state,
                 extra_count=kept.rest_count,
                 extra_self_ms=kept.rest_self_ms,
                 total_ms=kept.total_ms,
                 modules=kept.modules,
+                packages=kept.packages,
             )
         if self.state == "off":
             return ImportProfile(state="off", note=self.note)
         with self._lock:
             seen = list(self._seen)
             total_ms = self._total_ns / NS_PER_MS
-        return _summarise(seen, slowest, self.state, total_ms=total_ms, modules=len(seen))
+        return _summarise(
+            seen, slowest, self.state, total_ms=total_ms, modules=len(seen), packages=_packages(seen, self._started_ns)
+        )
 
     def _make_wrapper(self, original: Callable[..., Any]) -> Callable[..., Any]:
         clock, local, lock, seen = self._clock, self._local, self._lock, self._seen
@@ -203,19 +247,41 @@ class ImportProfiler:
                 children = stack.pop()
                 name = str(args[0]) if args else str(kwargs.get("name", "?"))
                 with lock:
-                    seen.append((max(0, cumulative - children), cumulative, name))
+                    seen.append((max(0, cumulative - children), cumulative, name, start, len(stack)))
                     if stack:
                         stack[-1] += cumulative
                     else:
                         profiler._total_ns += cumulative
                 if on_imported is not None:
-                    on_imported(name)
+                    on_imported(name, cumulative)
 
         return _find_and_load
 
 
+def _packages(seen: Iterable[tuple[int, int, str, int, int]], origin_ns: int) -> list[PackageImport]:
+    """The imports that entered a top-level package from another one, the :data:`PACKAGES_KEPT` longest.
+
+    Each import's parent is the import open one level up when it began
+    (rebuilt from start times and depths, so imports on other threads at the
+    same moment may be attributed loosely; a profile is a sketch of a start).
+    """
+    by_start = sorted(seen, key=lambda entry: entry[3])
+    open_at: dict[int, str] = {}
+    entries = []
+    for _, cumulative, name, started, depth in by_start:
+        open_at[depth] = name
+        parent = open_at.get(depth - 1) if depth else None
+        if parent is None or parent.partition(".")[0] != name.partition(".")[0]:
+            entries.append((cumulative, started, name))
+    longest = heapq.nlargest(PACKAGES_KEPT, entries)
+    return [
+        PackageImport(name, max(0, started - origin_ns) / NS_PER_MS, cumulative / NS_PER_MS)
+        for cumulative, started, name in sorted(longest, key=lambda entry: entry[1])
+    ]
+
+
 def _summarise(
-    seen: Iterable[tuple[int, int, str]],
+    seen: Iterable[tuple[int, int, str, int, int]],
     slowest: int,
     state: str,
     *,
@@ -223,6 +289,7 @@ def _summarise(
     modules: int,
     extra_count: int = 0,
     extra_self_ms: float = 0.0,
+    packages: list[PackageImport] | None = None,
 ) -> ImportProfile:
     """Keep the ``slowest`` entries by self time; sum the rest."""
     entries = list(seen)
@@ -230,11 +297,10 @@ def _summarise(
     rest_self_ns = sum(entry[0] for entry in entries) - sum(entry[0] for entry in top)
     return ImportProfile(
         state=state,
-        slowest=[
-            ImportEntry(name, self_ns / NS_PER_MS, cumulative_ns / NS_PER_MS) for self_ns, cumulative_ns, name in top
-        ],
+        slowest=[ImportEntry(entry[2], entry[0] / NS_PER_MS, entry[1] / NS_PER_MS) for entry in top],
         rest_count=len(entries) - len(top) + extra_count,
         rest_self_ms=rest_self_ns / NS_PER_MS + extra_self_ms,
         total_ms=total_ms,
         modules=modules,
+        packages=list(packages or []),
     )

@@ -14,8 +14,8 @@ records (hooks or ``@timed``):
 ``faas.coldstarts``       counter             first calls of a function in a
                                               worker process
 ``faas.init_duration``    histogram           seconds from a worker process's
-                                              start to the end of its first call,
-                                              once per process
+                                              start to ready to serve (not to its
+                                              first call), once per process
 ========================  ==================  ====================================
 
 The first call of each function in a process also carries the attribute

@@ -17,8 +17,8 @@ trigger kind from the app's own metadata, as OpenTelemetry's
 Cold starts follow OpenTelemetry's ``faas.coldstarts`` and
 ``faas.init_duration``: ``faas_coldstarts_total`` counts, per function, the
 worker processes that ran its first call; ``faas_init_duration_seconds`` has
-one observation per worker process that got ready (its start to the end of
-its first call, see :mod:`.startup`), so its ``_count`` is the number of
+one observation per worker process that got ready (its start to the moment
+it could serve, see :mod:`.startup`), so its ``_count`` is the number of
 process starts that completed.
 
 The histogram's buckets are OpenTelemetry's advised boundaries for durations
@@ -100,7 +100,7 @@ def metric_families(view: MergedView, triggers: Triggers | None = None) -> list[
     init = sorted(view.init_seconds())
     init_duration = HistogramMetricFamily(
         "faas_init_duration",
-        "Worker process start to the end of its first call, once per process (OpenTelemetry faas.init_duration).",
+        "Worker process start to ready to serve, once per process (OpenTelemetry faas.init_duration).",
         unit="seconds",
     )
     init_buckets = [(repr(bound), float(bisect.bisect_right(init, bound))) for bound in OTEL_BOUNDARIES_SECONDS]

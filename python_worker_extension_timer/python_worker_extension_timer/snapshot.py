@@ -224,7 +224,8 @@ class MergedView:
         return dict(sorted(counts.items()))
 
     def startup_summary(self, slowest: int = 10) -> dict[str, Any]:
-        """Cold starts across processes: how many, time to ready (p50, max), first calls, slowest imports.
+        """Cold starts across processes: how many (in all, in the last hour), time to ready (p50, max), first calls,
+        slowest imports.
 
         ``slowest_imports`` lists modules by their slowest self time in any
         process, with ``processes``: in how many processes' profiles it is.
@@ -246,8 +247,12 @@ class MergedView:
         for p, startup in starts:
             for name, call in startup.first_calls.items():
                 first_calls.setdefault(name, []).append({"pid": p.pid, "duration_ms": call.duration_ms})
+        hour_ago = self.now - 3600
         return {
             "process_starts": len(starts),
+            "process_starts_last_hour": sum(
+                1 for _, startup in starts if startup.origin is not None and startup.origin >= hour_ago
+            ),
             "ready": len(ready),
             "time_to_ready_ms": {
                 "p50": None if not ready else ready[(len(ready) - 1) // 2] * 1000,

@@ -11,11 +11,20 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from python_worker_extension_timer.import_profile import ImportProfiler, bootstrap_module
-from python_worker_extension_timer.startup import FirstCall, Startup, StartupRecord, process_start_time, summary_line
+from python_worker_extension_timer.startup import (
+    FirstCall,
+    Startup,
+    StartupRecord,
+    process_start_time,
+    started_as_placeholder,
+    summary_attributes,
+    summary_line,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 HOOKS_RUN_HERE = sys.version_info < (3, 13)
@@ -117,7 +126,9 @@ def test_the_profiler_times_an_import_and_puts_the_original_back(tmp_path: Path,
 def test_the_profile_keeps_the_slowest_n_and_sums_the_rest(tmp_path: Path, monkeypatch, slowest: int):
     for n in range(5):
         (tmp_path / f"profiled_{slowest}_{n}.py").write_text(f"import time\ntime.sleep({n} / 40)\n")
+    (tmp_path / f"warm_{slowest}.py").write_text("")
     monkeypatch.syspath_prepend(str(tmp_path))
+    __import__(f"warm_{slowest}")  # the folder's first import reads the folder: not in the first module's time
     profiler = ImportProfiler()
     profiler.start()
     for n in range(5):
@@ -145,8 +156,110 @@ def test_the_first_call_ends_start_up_and_the_profiler():
     startup.first_call_done("ui", FirstCall(11.0, 11.1, 100.0))  # not the first: nothing changes
     assert not startup.profiler.active
     assert bootstrap_module()._find_and_load is original
-    assert startup.ready == 10.2
+    assert startup.ready == 10.0  # nothing said the app was ready earlier: the first call's start
+    assert startup.first_call == "echo"
     assert [list(record.first_calls) for record in seen] == [["echo"]]
+
+
+# --- ready: when the process could serve, not the end of its first call ----------------------------
+
+
+class SteppedClock:
+    """A wall clock the test sets."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def a_startup(clock: SteppedClock) -> Startup:
+    startup = Startup(profile_imports=False, wall=clock)
+    startup.process_started, startup.timer_imported = 100.0, 100.2
+    return startup
+
+
+def test_a_server_is_ready_when_it_listens_and_the_wait_for_the_first_call_is_apart():
+    clock = SteppedClock(100.5)
+    startup = a_startup(clock)
+    startup.app_loaded_now("import of function_app finished")
+    clock.now = 100.8
+    startup.listening_now()
+    startup.first_call_done("echo", FirstCall(400.8, 400.9, 100.0))  # five minutes idle, then a call
+    record = startup.record({"echo": FirstCall(400.8, 400.9, 100.0)})
+    assert (record.ready, record.ready_by) == (100.8, "listening")
+    assert record.init_seconds == pytest.approx(0.8)
+    assert record.first_call_wait_seconds == pytest.approx(300.0)
+    attributes = summary_attributes(record)
+    assert attributes["startup.init_s"] == pytest.approx(0.8)
+    assert attributes["startup.first_call_wait_s"] == pytest.approx(300.0)
+    assert (attributes["startup.first_call"], attributes["startup.first_call_ms"]) == ("echo", 100.0)
+    assert "ready 0.800 s after the process started" in summary_line(record)
+    assert "first call echo 100.0 ms, 300.000 s after ready" in summary_line(record)
+
+
+@pytest.mark.parametrize(
+    "loads, app_loaded, call_starts, ready, ready_by",
+    [
+        ([101.0, 101.1, 101.3], 100.9, 200.0, 101.3, "the worker loaded the functions"),
+        ([], 100.9, 200.0, 100.9, "import of function_app finished"),
+        ([], None, 200.0, 200.0, "first call (the worker had loaded the app by then)"),
+    ],
+    ids=["the 4.x worker's function-load hooks", "the app's import (3.13+ worker)", "nothing seen before the call"],
+)
+def test_without_a_server_ready_is_the_last_sign_before_the_first_call(
+    loads: list[float], app_loaded: float | None, call_starts: float, ready: float, ready_by: str
+):
+    clock = SteppedClock(100.9)
+    startup = a_startup(clock)
+    if app_loaded is not None:
+        startup.app_loaded_now("import of function_app finished")
+    for moment in loads:
+        clock.now = moment
+        startup.function_loaded_now()
+    startup.first_call_done("echo", FirstCall(call_starts, call_starts + 0.1, 100.0))
+    assert (startup.ready, startup.ready_by) == (ready, ready_by)
+
+
+@pytest.mark.parametrize(
+    "initial, now, placeholder",
+    [
+        ({"WEBSITE_PLACEHOLDER_MODE": "1"}, {"WEBSITE_PLACEHOLDER_MODE": "0"}, True),
+        ({"WEBSITE_PLACEHOLDER_MODE": "1"}, {}, True),
+        ({"WEBSITE_PLACEHOLDER_MODE": "1"}, {"WEBSITE_PLACEHOLDER_MODE": "1"}, False),  # still waiting for an app
+        ({"WEBSITE_PLACEHOLDER_MODE": "0"}, {"WEBSITE_PLACEHOLDER_MODE": "0"}, False),
+        ({}, {}, False),
+    ],
+)
+def test_a_worker_started_as_a_placeholder_and_specialised_is_recognised(
+    tmp_path: Path, initial: dict[str, str], now: dict[str, str], placeholder: bool
+):
+    (tmp_path / "self").mkdir()
+    (tmp_path / "self" / "environ").write_bytes(b"".join(f"{k}={v}".encode() + b"\0" for k, v in initial.items()))
+    assert started_as_placeholder(tmp_path, now) is placeholder
+
+
+def test_a_specialised_placeholder_is_measured_from_the_timer_import_not_its_wait():
+    record = StartupRecord(process_started=100.0, timer_imported=3700.0, ready=3700.5, placeholder=True)
+    assert record.init_seconds == pytest.approx(0.5)
+    assert "placeholder" in record.measured_from and "placeholder" in summary_line(record)
+
+
+def test_the_profile_says_when_each_package_was_entered(tmp_path: Path, monkeypatch):
+    (tmp_path / "outer_pkg").mkdir()
+    (tmp_path / "outer_pkg" / "__init__.py").write_text("import time\ntime.sleep(0.02)\nimport inner_lib\n")
+    (tmp_path / "inner_lib.py").write_text("import time\ntime.sleep(0.03)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    profiler = ImportProfiler()
+    profiler.start()
+    import outer_pkg  # noqa: F401
+
+    profiler.stop()
+    packages = {entry.module: entry for entry in profiler.profile().packages}
+    outer, inner = packages["outer_pkg"], packages["inner_lib"]
+    assert outer.started_ms <= inner.started_ms
+    assert outer.cumulative_ms >= inner.cumulative_ms + 20 >= 50
 
 
 # --- a fresh process, in each worker mode --------------------------------------------------------
@@ -176,6 +289,7 @@ import importlib
 import _frozen_importlib
 before, meta_path = _frozen_importlib._find_and_load, list(sys.meta_path)
 from azure.functions import Context
+modules_before_app = len(sys.modules)
 app_module = importlib.import_module("function_app")
 from python_worker_extension_timer import TimerExtension
 from python_worker_extension_timer.import_profile import bootstrap_module
@@ -207,6 +321,7 @@ print(json.dumps({
     "mode": stats["mode"],
     "startup": stats["processes"][0]["startup"],
     "count": stats["functions"]["lazy"]["count"],
+    "modules_before_app": modules_before_app,
 }))
 """
 
@@ -222,8 +337,8 @@ def app_dir(tmp_path: Path) -> Path:
 MODES = ["decorator"] + (["hooks"] if HOOKS_RUN_HERE else [])
 
 
-@pytest.mark.parametrize("mode", MODES)
-def test_a_fresh_process_profiles_the_apps_imports_and_times_its_cold_first_call(app_dir: Path, mode: str):
+def run_driver(app_dir: Path, mode: str) -> dict[str, Any]:
+    """The driver's report of a fresh process that imported the app and called it twice, in a worker mode."""
     done = subprocess.run(
         [sys.executable, "driver.py", mode],
         capture_output=True,
@@ -237,7 +352,13 @@ def test_a_fresh_process_profiles_the_apps_imports_and_times_its_cold_first_call
         },
     )
     assert done.returncode == 0, done.stderr
-    result = json.loads(done.stdout)
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_fresh_process_profiles_the_apps_imports_and_times_its_cold_first_call(app_dir: Path, mode: str):
+    result = run_driver(app_dir, mode)
     startup = result["startup"]
     assert result["mode"] == ("hooks and decorator" if mode == "hooks" else "decorator")
     assert result["during"] and not result["after"]  # the profiler ran during start-up, and left at its end
@@ -248,6 +369,22 @@ def test_a_fresh_process_profiles_the_apps_imports_and_times_its_cold_first_call
     assert result["count"] == 2  # the cold call counts like the warm one
     assert startup["app_loaded_by"] == "import of function_app finished"
     assert startup["process_started"] <= startup["timer_imported"] <= startup["app_loaded"] <= startup["ready"]
+    ready_by = "the worker loaded the functions" if mode == "hooks" else "import of function_app finished"
+    assert startup["ready_by"] == ready_by
+    # The worker's own start, before the app was imported: one segment, with the modules loaded by then.
+    assert startup["modules_before_timer"] >= result["modules_before_app"]
+    assert startup["measured_from"] == "process start" and not startup["placeholder"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_under_the_workers_the_timeline_shows_the_worker_start_before_the_app_as_one_segment(app_dir: Path, mode: str):
+    from python_worker_extension_timer.page.startup_view import startup_table, timeline_svg
+
+    startup = run_driver(app_dir, mode)["startup"]
+    processes = [{"pid": 1, "startup": startup}]
+    segment = f"worker start, before the app was imported, {startup['modules_before_timer']:,} modules loaded"
+    assert segment in timeline_svg(processes) and segment in startup_table(processes)
+    assert 'class="phase-server"' not in timeline_svg(processes)  # the app imported the timer: no server part
 
 
 @pytest.mark.parametrize("value, error", [(-1, ValueError), (1001, ValueError), (True, TypeError), (2.0, TypeError)])

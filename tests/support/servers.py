@@ -62,6 +62,16 @@ class ServerProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, log_path: Path, ready_timeout: float = 15.0) -> ServerProcess:
+        self.launch(log_path)
+        try:
+            self.ready_after = wait_until_ready(self.base_url, ready_timeout, self.process, self.ready_path)
+        except Exception:
+            self.stop()
+            raise RuntimeError(f"server did not start:\n{self.output()}") from None
+        return self
+
+    def launch(self, log_path: Path) -> ServerProcess:
+        """Start the process and return at once, without a request (see :meth:`start` for one that waits)."""
         self.log_path = log_path
         log = open(log_path, "wb")  # noqa: SIM115 - handed to the server process, closed below
         self.process = subprocess.Popen(
@@ -73,11 +83,6 @@ class ServerProcess:
             start_new_session=True,
         )
         log.close()
-        try:
-            self.ready_after = wait_until_ready(self.base_url, ready_timeout, self.process, self.ready_path)
-        except Exception:
-            self.stop()
-            raise RuntimeError(f"server did not start:\n{self.output()}") from None
         return self
 
     def output(self) -> str:
@@ -106,12 +111,17 @@ def container_env(**overrides: str) -> dict[str, str]:
     return env
 
 
-def start_container(tmp_path: Path, command: Sequence[str] | None = None, **env: str) -> ServerProcess:
+def container_process(command: Sequence[str] | None = None, **env: str) -> ServerProcess:
+    """A server process (``python -m container`` by default) on a free port, not started yet."""
     port = free_port()
-    server = ServerProcess(
+    return ServerProcess(
         command or [sys.executable, "-m", "container"], container_env(SERVER_PORT=str(port), **env), port
     )
-    return server.start(tmp_path / f"server-{port}.log")
+
+
+def start_container(tmp_path: Path, command: Sequence[str] | None = None, **env: str) -> ServerProcess:
+    server = container_process(command, **env)
+    return server.start(tmp_path / f"server-{server.port}.log")
 
 
 class ThreadedServer:

@@ -1,12 +1,14 @@
-"""The latency page as one HTML document: head, toolbar, what the figures cover, then the sections.
+"""The latency page as one HTML document: head, toolbar, the overview, what the figures cover, then the details.
 
-Every value from the statistics is escaped; the page holds no script, and refreshes itself
-(when asked) with a ``<meta http-equiv="refresh">``.
+Every value from the statistics is escaped. The page refreshes itself (when asked) with a
+``<meta http-equiv="refresh">``; one small inline script keeps the scroll position and which
+tables are unfolded across those refreshes (in ``sessionStorage``, for this tab only). Without
+script the page reads the same, and only that memory is lost.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from html import escape
 from string import Template
 from typing import Any
@@ -32,25 +34,49 @@ $head<title>$title</title>
 <h1>$title</h1>
 $content
 </main>
+<script>$script</script>
 </body>
 </html>
 """
 )
 
 
-def render_page(stats: Mapping[str, Any], *, auto_refresh: bool = False, links: PageLinks | None = None) -> str:
-    """The whole page from a ``TimerExtension.stats()`` dict; `links` say where its toolbar points."""
+#: Keeps the scroll position and the open/closed ``<details id=...>`` of this page across its reloads.
+KEEP_STATE_SCRIPT = (
+    "(function(){var k='timer-page:'+location.pathname,d=document;"
+    "function all(){return Array.prototype.slice.call(d.querySelectorAll('details[id]'));}"
+    "try{var s=JSON.parse(sessionStorage.getItem(k)||'null');"
+    "if(s){all().forEach(function(e){if(e.id in s.open){e.open=s.open[e.id];}});window.scrollTo(s.x,s.y);}}"
+    "catch(e){}"
+    "addEventListener('pagehide',function(){var o={};all().forEach(function(e){o[e.id]=e.open;});"
+    "try{sessionStorage.setItem(k,JSON.stringify({x:scrollX,y:scrollY,open:o}));}catch(e){}});})();"
+)
+
+
+def render_page(
+    stats: Mapping[str, Any],
+    *,
+    auto_refresh: bool = False,
+    links: PageLinks | None = None,
+    own_functions: Collection[str] = (),
+) -> str:
+    """The whole page from a ``TimerExtension.stats()`` dict; `links` say where its toolbar points.
+
+    `own_functions` are the functions that serve the statistics (the page, the JSON, the
+    Prometheus text): the overview lists them last, apart from the app's.
+    """
     links = links or PageLinks()
     head = f'<meta http-equiv="refresh" content="{AUTO_REFRESH_SECONDS}">\n' if auto_refresh else ""
     coverage = escape(str(stats.get("coverage") or "this worker process"))
-    content = (
-        _toolbar(links, auto_refresh)
-        + f'<p class="note" id="coverage">Covers {coverage}. Times are per invocation, measured by the timer '
+    note = (
+        f'<p class="note" id="coverage">Covers {coverage}. Times are per invocation, measured by the timer '
         "extension inside the workers; the last 5 minutes are the current minute and the 5 before it; "
-        "the chart shows the last hour minute by minute; dashed lines mark p50 and p99 since start.</p>"
-        + sections(stats)
+        "the charts show the last hour minute by minute; dashed lines mark p50 and p99 since start.</p>"
     )
-    return _DOCUMENT.substitute(title=escape(TITLE), icon=ICON, css=CSS, head=head, content=content)
+    content = _toolbar(links, auto_refresh) + sections(stats, own_functions, note=note)
+    return _DOCUMENT.substitute(
+        title=escape(TITLE), icon=ICON, css=CSS, head=head, content=content, script=KEEP_STATE_SCRIPT
+    )
 
 
 def _toolbar(links: PageLinks, auto_refresh: bool) -> str:

@@ -56,9 +56,10 @@ def _svg(function: str, minutes: Sequence[Mapping[str, Any]]) -> str:
     def x_of(index: int) -> float:
         return LEFT + slot * (index + 0.5)
 
+    log_low, per_log = math.log(low), LATENCY_HEIGHT / scale
+
     def y_of(ms: float) -> float:
-        share = math.log(min(max(ms, low), high) / low) / scale
-        return latency_bottom - LATENCY_HEIGHT * share
+        return latency_bottom - per_log * (math.log(min(max(ms, low), high)) - log_low)
 
     parts = [
         (
@@ -82,6 +83,10 @@ def _svg(function: str, minutes: Sequence[Mapping[str, Any]]) -> str:
             f'<text class="tick" x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{format_count(count)}</text>'
         )
     parts.append(f'<line class="axis" x1="{LEFT}" y1="{calls_bottom}" x2="{LEFT + PLOT_WIDTH}" y2="{calls_bottom}"/>')
+    # One pass over the minutes: each one's bar, error mark, pointer target and points, its HH:MM read once.
+    dots: dict[str, list[str]] = {name: [] for name, _ in LINES}
+    runs: dict[str, list[list[str]]] = {name: [] for name, _ in LINES}
+    last_with: dict[str, int] = {name: -2 for name, _ in LINES}
     for index, minute in enumerate(minutes):
         calls, errors = int(minute.get("calls") or 0), int(minute.get("errors") or 0)
         if not calls and not errors:
@@ -100,18 +105,23 @@ def _svg(function: str, minutes: Sequence[Mapping[str, Any]]) -> str:
         # The whole column answers a pointer with the minute's figures.
         parts.append(
             f'<rect class="hit" x="{x - slot / 2:.1f}" y="{LATENCY_TOP}" width="{slot:.1f}" '
-            f'height="{calls_bottom - LATENCY_TOP}"><title>{escape(_describe(minute))}</title></rect>'
+            f'height="{calls_bottom - LATENCY_TOP}"><title>{_describe(minute, at)}</title></rect>'
         )
-    for name, key in LINES:
-        for run in _runs(minutes, key):
-            points = " ".join(f"{x_of(i):.1f},{y_of(float(minutes[i][key])):.1f}" for i in run)
-            parts.append(f'<polyline class="line {name}" points="{points}"/>')
-        parts.extend(
-            f'<circle class="dot {name}" data-minute="{escape(_hhmm(m))}" cx="{x_of(i):.1f}" '
-            f'cy="{y_of(float(m[key])):.1f}" r="2.2"/>'
-            for i, m in enumerate(minutes)
-            if m.get(key)
-        )
+        for name, key in LINES:
+            ms = minute.get(key)
+            if not ms:
+                continue
+            point = f"{x:.1f},{y_of(float(ms)):.1f}"
+            if last_with[name] == index - 1:
+                runs[name][-1].append(point)
+            else:  # a minute without a value before: the line breaks
+                runs[name].append([point])
+            last_with[name] = index
+            cx, cy = point.split(",")
+            dots[name].append(f'<circle class="dot {name}" data-minute="{at}" cx="{cx}" cy="{cy}" r="2.2"/>')
+    for name, _ in LINES:
+        parts.extend(f'<polyline class="line {name}" points="{" ".join(run)}"/>' for run in runs[name])
+        parts.extend(dots[name])
     parts.extend(_time_axis(minutes, x_of, calls_bottom))
     parts.append("</svg>")
     return "".join(parts)
@@ -135,35 +145,23 @@ def _legend() -> str:
 def _time_axis(minutes: Sequence[Mapping[str, Any]], x_of: Any, bottom: float) -> list[str]:
     """Ticks and HH:MM labels at round minutes, and the axis caption."""
     step = next((s for s in _LABEL_STEPS if len(minutes) / s <= _MAX_LABELS), _LABEL_STEPS[-1])
-    parts = []
-    for index, minute in enumerate(minutes):
-        hhmm = _hhmm(minute)
-        if not hhmm or (int(hhmm[:2]) * 60 + int(hhmm[3:])) % step:
-            continue
+    parts: list[str] = []
+    first = _hhmm(minutes[0]) if minutes else ""
+    known = first[:2].isdigit() and first[3:].isdigit()
+    # The minutes follow one another: the first's time of day gives every other's.
+    start = int(first[:2]) * 60 + int(first[3:]) if known else 0
+    for index in range(-start % step, len(minutes) if known else 0, step):
+        at = (start + index) % 1440
+        hhmm = f"{at // 60:02d}:{at % 60:02d}"
         x = x_of(index)
         parts.append(f'<line class="axis" x1="{x:.1f}" y1="{bottom}" x2="{x:.1f}" y2="{bottom + 4}"/>')
         anchor = "start" if x - LEFT < 16 else "end" if LEFT + PLOT_WIDTH - x < 16 else "middle"
-        parts.append(f'<text class="tick" x="{x:.1f}" y="{bottom + 18}" text-anchor="{anchor}">{escape(hhmm)}</text>')
+        parts.append(f'<text class="tick" x="{x:.1f}" y="{bottom + 18}" text-anchor="{anchor}">{hhmm}</text>')
     parts.append(
         f'<text class="caption" x="{LEFT + PLOT_WIDTH}" y="{bottom + 38}" text-anchor="end">'
         "time (UTC), one column per minute</text>"
     )
     return parts
-
-
-def _runs(minutes: Sequence[Mapping[str, Any]], key: str) -> list[list[int]]:
-    """Indexes of consecutive minutes that have a value: each run is one line, a gap between runs."""
-    runs: list[list[int]] = []
-    previous = -2
-    for index, minute in enumerate(minutes):
-        if not minute.get(key):
-            continue
-        if index == previous + 1:
-            runs[-1].append(index)
-        else:
-            runs.append([index])
-        previous = index
-    return runs
 
 
 def _hhmm(minute: Mapping[str, Any]) -> str:
@@ -172,11 +170,10 @@ def _hhmm(minute: Mapping[str, Any]) -> str:
     return start[11:16] if len(start) >= 16 else ""
 
 
-def _describe(minute: Mapping[str, Any]) -> str:
+def _describe(minute: Mapping[str, Any], at: str) -> str:
+    """A minute's figures in words; ``at`` is its HH:MM, already escaped (the rest is numbers)."""
     calls, errors = int(minute.get("calls") or 0), int(minute.get("errors") or 0)
-    text = (
-        f"{_hhmm(minute)} UTC: {calls:,} call{'' if calls == 1 else 's'}, {errors:,} error{'' if errors == 1 else 's'}"
-    )
+    text = f"{at} UTC: {calls:,} call{'' if calls == 1 else 's'}, {errors:,} error{'' if errors == 1 else 's'}"
     if minute.get("p50_ms") is not None:
         text += f"; p50 {_ms(minute.get('p50_ms'))}, p99 {_ms(minute.get('p99_ms'))}, max {_ms(minute.get('max_ms'))}"
     return text
@@ -200,10 +197,11 @@ def _summary(minutes: Sequence[Mapping[str, Any]]) -> str:
 def _table(function: str, minutes: Sequence[Mapping[str, Any]]) -> str:
     """The minutes with calls or errors as a table, folded away under the chart."""
     rows = "".join(
-        f'<tr data-minute="{escape(_hhmm(m))}"><td>{escape(_hhmm(m))}</td><td>{int(m.get("calls") or 0):,}</td>'
+        f'<tr data-minute="{at}"><td>{at}</td><td>{int(m.get("calls") or 0):,}</td>'
         f"<td>{int(m.get('errors') or 0):,}</td><td>{_ms(m.get('p50_ms'))}</td><td>{_ms(m.get('p99_ms'))}</td></tr>"
         for m in minutes
         if m.get("calls") or m.get("errors")
+        for at in (escape(_hhmm(m)),)
     )
     return (
         f'<details class="history-table"><summary>Minutes with calls of {escape(function)}</summary>'

@@ -1,19 +1,21 @@
-"""The latency page's body: per function its figures, the hour's chart and its histogram; then the processes.
+"""The latency page's body: the overview of every function, the cold starts in a line, then the details.
 
-Drawn on the server from the ``stats()`` dict alone, with no script or asset from the
-network, so it works behind any gateway and offline alike.
+Each function's details are its figures, the hour's chart and its histogram; then come the
+cold-start panel and the processes. Drawn on the server from the ``stats()`` dict alone, with
+no asset from the network, so it works behind any gateway and offline alike.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from html import escape
 from typing import Any
 
 from .histogram_chart import histogram_svg
 from .history_chart import history_svg
+from .overview import anchor, ordered, overview_section
 from .scales import format_ms
-from .startup_view import startup_section
+from .startup_view import startup_section, summary_line
 
 MARKERS = ("p50", "p99")
 PERIODS = (("window", "Last 5 minutes"), ("total", "Since start"))
@@ -38,16 +40,24 @@ def figures_table(period: str, caption: str, stats: Mapping[str, Any]) -> str:
 
 
 def function_section(name: str, total: Mapping[str, Any], window: Mapping[str, Any] | None = None) -> str:
-    """One function: its figures for the last minutes and since start, the last hour per minute, the histogram."""
+    """One function: its figures for the last minutes and since start, the last hour per minute, the histogram.
+
+    A function never called takes one line: there is nothing to chart.
+    """
     slug = escape(name)
+    if not total.get("count") and not total.get("errors"):
+        return (
+            f'<section class="function idle" data-function="{slug}" aria-labelledby="{escape(anchor(name))}">'
+            f'<h3 id="{escape(anchor(name))}">{slug}</h3><p class="empty">No calls since start.</p></section>'
+        )
     periods = {"window": window if window is not None else {}, "total": total}
     tables = "".join(figures_table(period, caption, periods[period]) for period, caption in PERIODS)
     histogram = total.get("histogram") or {}
     markers = {marker: total.get(f"{marker}_ms") for marker in MARKERS}
     chart = histogram_svg(name, histogram.get("bounds_ms", []), histogram.get("counts", []), markers=markers)
     return (
-        f'<section class="function" data-function="{slug}" aria-labelledby="fn-{slug}">'
-        f'<h2 id="fn-{slug}">{slug}</h2>{tables}{history_svg(name, total)}{chart}</section>'
+        f'<section class="function" data-function="{slug}" aria-labelledby="{escape(anchor(name))}">'
+        f'<h3 id="{escape(anchor(name))}">{slug}</h3>{tables}{history_svg(name, total)}{chart}</section>'
     )
 
 
@@ -71,21 +81,33 @@ def processes_section(processes: Sequence[Mapping[str, Any]]) -> str:
     )
 
 
-def sections(snapshot: Mapping[str, Any]) -> str:
-    """Everything below the toolbar: each function (by name), the cold starts, the processes; or why there is none."""
+def sections(snapshot: Mapping[str, Any], own: Collection[str] = (), *, note: str = "") -> str:
+    """Everything below the toolbar, or why there is none.
+
+    The overview of every function and the cold starts in one line come first (the first
+    screen); then each function's details in the overview's order, the cold-start panel and
+    the processes. ``own`` names the functions that serve the statistics themselves; ``note``
+    (what the figures cover) goes under the first screen's part.
+    """
     functions = snapshot.get("functions") or {}
     if snapshot.get("enabled") is False:
         reason = str(snapshot.get("reason") or "nothing is being recorded")
-        return f'<p class="empty" id="not-recording">Not recording: {escape(reason)}.</p>'
+        return note + f'<p class="empty" id="not-recording">Not recording: {escape(reason)}.</p>'
     if not functions:
-        return (
+        return note + (
             '<p class="empty">No statistics yet: the timer extension records invocations when '
             "<code>PYTHON_ENABLE_WORKER_EXTENSIONS</code> is <code>1</code> (Python 3.10 to 3.12) "
             "or when functions are decorated with <code>@timed</code>.</p>"
         )
     window = (snapshot.get("window") or {}).get("functions") or {}
+    app, endpoints = ordered(functions, window, own)
+    details = "".join(function_section(name, functions[name], window.get(name)) for name in [*app, *endpoints])
     return (
-        "".join(function_section(name, functions[name], window.get(name)) for name in sorted(functions))
+        overview_section(snapshot, own)
+        + summary_line(snapshot)
+        + note
+        + '<section class="details" aria-labelledby="details"><h2 id="details">Each function</h2>'
+        + f'<div class="columns">{details}</div></section>'
         + startup_section(snapshot)
         + processes_section(snapshot.get("processes") or [])
     )
