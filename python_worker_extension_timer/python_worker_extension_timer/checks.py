@@ -1,8 +1,7 @@
 """Range checks for what other processes wrote: a record that passes cannot make a read fail.
 
 Types are checked by :meth:`.snapshot.ProcessRecord.from_dict`; here every
-number is checked as well: finite (no NaN or Infinity, which ``json`` would
-otherwise accept), counts and durations non-negative and below 2**53 (exact
+number is checked as well: finite (no NaN or Infinity, which ``json`` reads), counts and durations non-negative and below 2**53 (exact
 as floats, far above anything counted), times within the server run, minutes
 between the run's first and now. A record that fails is refused whole with
 :class:`BadRecord`, whose message names the first field that failed.
@@ -34,14 +33,10 @@ class BadRecord(ValueError):
     """A record, or one of its fields, out of range."""
 
 
-def _constant(name: str) -> Any:
-    raise BadRecord(f"{name} is not a number JSON allows")
-
-
 def load_json(raw: bytes) -> Any:
-    """Parse JSON, refusing NaN and Infinity and nesting too deep to parse."""
+    """Parse JSON (NaN and Infinity are read as floats, for the range checks to name their field)."""
     try:
-        return json.loads(raw, parse_constant=_constant)
+        return json.loads(raw)
     except RecursionError:
         raise BadRecord("nested too deeply") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as error:

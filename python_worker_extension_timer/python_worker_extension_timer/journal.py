@@ -380,7 +380,10 @@ def _read_consistent(fd: int, size: int, run: Run, now: float) -> tuple[ProcessR
         if not all(isinstance(name, str) for name in names):
             raise Unreadable("garbled function names")
         if length:
-            record = check_record(snapshot, run, now)
+            try:
+                record = check_record(snapshot, run, now)
+            except BadRecord as bad:
+                raise Unreadable(str(bad)) from None
         else:
             record = ProcessRecord(pid=pid, started=run.started, updated=run.started, in_flight=0)
         if record.pid != pid:

@@ -151,7 +151,18 @@ class Storage:
             self._wake.wait(self.interval)
             self._wake.clear()
             if not self._stop.is_set():
-                self.tick()
+                try:
+                    self.tick()
+                except Exception as error:  # the thread must live on: the next round may succeed
+                    self._problem(error)
+
+    def _problem(self, error: Exception) -> None:
+        kind = ("publisher", type(error).__qualname__)
+        if kind not in self._logged:
+            self._logged.add(kind)
+            logger.warning(
+                "timer statistics: the publisher of process %d failed once: %r", self.pid, error, exc_info=error
+            )
 
     # --- one round ---------------------------------------------------------
 
