@@ -1,9 +1,10 @@
 """Range checks for what other processes wrote: a record that passes cannot make a read fail.
 
 Types are checked by :meth:`.snapshot.ProcessRecord.from_dict`; here every
-number is checked as well: finite (no NaN or Infinity, which ``json`` reads), counts and durations non-negative and below 2**53 (exact
-as floats, far above anything counted), times within the server run, minutes
-between the run's first and now. A record that fails is refused whole with
+number is checked as well: finite (no NaN or Infinity, which ``json``
+reads), counts and durations non-negative and below 2**53 (exact as floats,
+far above anything counted), times within the server run, minutes between
+the run's first and now. A record that fails is refused whole with
 :class:`BadRecord`, whose message names the first field that failed.
 """
 
