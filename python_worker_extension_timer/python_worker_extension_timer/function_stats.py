@@ -200,29 +200,28 @@ class FunctionStats:
         if duration_ns < 0:
             duration_ns = 0
         journal = self._journal
-        if journal is not None:
-            with journal.lock:
-                self._record(duration_ns, error, end_ns)
+        if journal is not None:  # on shared storage before the response leaves: under its lock, in one piece
+            journal.lock.acquire()
+        try:
+            if end_ns is not None and end_ns >= self._minute_ends:
+                with self._lock:
+                    self._start_minute(end_ns)
+            if error:  # rare: queued and counted under the lock, so a reader sees both or neither
+                with self._lock:
+                    self._pending.append(duration_ns)
+                    self._fold()
+                    self._total.errors += 1
+                    self._current().errors += 1
+                return
+            pending = self._pending
+            pending.append(duration_ns)
+            if len(pending) >= PENDING_LIMIT:
+                with self._lock:
+                    self._fold()
+        finally:
+            if journal is not None:
                 journal.write(self._number, self._minute, duration_ns, ENTRY_ERROR if error else 0)
-            return
-        self._record(duration_ns, error, end_ns)
-
-    def _record(self, duration_ns: int, error: bool, end_ns: int | None) -> None:
-        if end_ns is not None and end_ns >= self._minute_ends:
-            with self._lock:
-                self._start_minute(end_ns)
-        if error:  # rare: queued and counted under the lock, so a reader sees both or neither
-            with self._lock:
-                self._pending.append(duration_ns)
-                self._fold()
-                self._total.errors += 1
-                self._current().errors += 1
-            return
-        pending = self._pending
-        pending.append(duration_ns)
-        if len(pending) >= PENDING_LIMIT:
-            with self._lock:
-                self._fold()
+                journal.lock.release()
 
     def record_abandoned(self, n: int = 1) -> None:
         """Count ``n`` invocations that started but never completed.

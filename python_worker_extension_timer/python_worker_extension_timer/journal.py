@@ -116,6 +116,11 @@ class Journal:
         """The slot the next entry goes to (every earlier one is written)."""
         return self._next
 
+    def detach(self) -> None:
+        """Write to a private ring from now on (the file is being closed; under :attr:`lock`)."""
+        self._mm = mmap.mmap(-1, RING_OFFSET + RING_SLOTS * ENTRY.size)
+        self._nudge = _nothing
+
     def write(self, function: int, minute: int, value: int, flags: int) -> None:
         """Write one entry (under :attr:`lock`)."""
         slot = self._next
@@ -132,6 +137,10 @@ class Journal:
         )
         if slot - self.covered >= self._nudge_at:  # a quarter of the ring not yet in a snapshot: publish soon
             self._nudge()
+
+
+def _nothing() -> None:
+    pass
 
 
 class ProcessFile:
@@ -241,7 +250,12 @@ class ProcessFile:
             self._mm.resize(size)
 
     def close(self) -> None:
-        """Unmap and close (which releases the lock: readers then fold the file as a dead process's)."""
+        """Unmap and close (which releases the lock: readers then fold the file as a dead process's).
+
+        Calls recorded later (at exit, on other threads) go to a private ring: nothing fails, nothing is kept.
+        """
+        with self.journal.lock:
+            self.journal.detach()
         try:
             self._mm.close()
         finally:
@@ -267,11 +281,16 @@ def _allocate(fd: int, size: int) -> None:
 
 
 class Unreadable(Exception):
-    """A file in the directory that is not read: ``reason`` says why, in a few words."""
+    """A file in the directory that is not read: ``reason`` says why, in a few words.
 
-    def __init__(self, reason: str) -> None:
+    ``final`` when the verdict holds until the file changes: no live process
+    writes it (it is not a regular file, or its lock is free).
+    """
+
+    def __init__(self, reason: str, final: bool = True) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.final = final
 
 
 class ForeignRun(Unreadable):
@@ -342,8 +361,12 @@ def open_process_file(path: Path, run: Run, now: float) -> OpenedFile:
         if status.st_size < SNAPSHOTS_OFFSET:
             raise Unreadable(f"truncated ({status.st_size} bytes)")
         alive = is_locked(fd)
-        record, entries = _read_consistent(fd, status.st_size, run, now)
-        _replay(record, entries, run, now)
+        try:
+            record, entries = _read_consistent(fd, status.st_size, run, now)
+            _replay(record, entries, run, now)
+        except Unreadable as bad:
+            bad.final = not alive  # a live process may write it right again
+            raise
         return OpenedFile(path, fd, alive, record)
     except BaseException:
         os.close(fd)

@@ -32,7 +32,7 @@ from pathlib import Path
 
 from .checks import BadRecord
 from .dead import DEAD_SUFFIX, MAX_DEAD_BYTES, DeadRecord, dead_path, fold_lock, read_dead, write_dead
-from .journal import PROCESS_SUFFIX, ForeignRun, OpenedFile, ProcessFile, Unreadable, open_process_file, open_regular
+from .journal import PROCESS_SUFFIX, OpenedFile, ProcessFile, Unreadable, open_process_file, open_regular
 from .run import Run
 from .snapshot import ProcessRecord
 
@@ -110,6 +110,8 @@ class Storage:
         self._cache: Others = ([], [])
         self._failing: str | None = None
         self._logged: set[tuple[str, str]] = set()
+        #: Files skipped for good until they change: name -> (what ``lstat`` said, the reason).
+        self._verdicts: dict[str, tuple[tuple[int, ...], str]] = {}
 
     # --- life cycle ------------------------------------------------------
 
@@ -224,6 +226,8 @@ class Storage:
         except OSError as error:
             self._skip(skipped, self.directory.name or str(self.directory), f"directory unreadable ({error})")
             return [], skipped
+        for gone in set(self._verdicts) - set(names):
+            del self._verdicts[gone]
         own = None if self.file is None else self.file.path.name
         mine = dead_path(self.directory, self.prefix, self.run).name
         alive: list[ProcessRecord] = []
@@ -236,13 +240,22 @@ class Storage:
                 continue
             if not name.endswith(PROCESS_SUFFIX):
                 continue
+            path = self.directory / name
             try:
-                opened = open_process_file(self.directory / name, self.run, now)
-            except ForeignRun as foreign:
-                self._skip(skipped, name, foreign.reason)
+                status = os.lstat(path)
+            except OSError:
+                continue  # gone meanwhile (folded by another reader)
+            seen = (status.st_ino, status.st_mode, status.st_size, status.st_mtime_ns, status.st_ctime_ns)
+            verdict = self._verdicts.get(name)
+            if verdict is not None and verdict[0] == seen:  # unchanged since it was refused: not read again
+                skipped.append((name, verdict[1]))
                 continue
+            try:
+                opened = open_process_file(path, self.run, now)
             except Unreadable as bad:
                 self._skip(skipped, name, bad.reason)
+                if bad.final:
+                    self._verdicts[name] = (seen, bad.reason)
                 continue
             if opened.alive:
                 opened.close()
@@ -321,6 +334,8 @@ class Storage:
 
     def _skip(self, skipped: list[tuple[str, str]], name: str, reason: str) -> None:
         skipped.append((name, reason))
+        if len(self._logged) > 10_000:  # hostile names by the thousand: forget, log again
+            self._logged.clear()
         if (name, reason) not in self._logged:
             self._logged.add((name, reason))
             logger.warning("timer statistics: skipped %s in %s: %s", name, self.directory, reason)
