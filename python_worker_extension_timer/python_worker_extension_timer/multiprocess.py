@@ -32,9 +32,10 @@ from pathlib import Path
 
 from .checks import BadRecord
 from .dead import DEAD_SUFFIX, MAX_DEAD_BYTES, DeadRecord, dead_path, fold_lock, read_dead, write_dead
+from .function_stats import FunctionRecord
 from .journal import PROCESS_SUFFIX, OpenedFile, ProcessFile, Unreadable, open_process_file, open_regular
 from .run import Run
-from .snapshot import ProcessRecord
+from .snapshot import ProcessRecord, merge_functions
 
 __all__ = ["ENV_VAR", "PUBLISH_INTERVAL_SECONDS", "Others", "Storage", "shared_directory"]
 
@@ -45,8 +46,8 @@ PUBLISH_INTERVAL_SECONDS = 0.5
 
 logger = logging.getLogger("python_worker_extension_timer")
 
-#: The other processes' records and the files skipped (name, reason).
-Others = tuple[list[ProcessRecord], list[tuple[str, str]]]
+#: The other processes' records, the files skipped (name, reason), and the records' functions added together.
+Others = tuple[list[ProcessRecord], list[tuple[str, str]], dict[str, FunctionRecord]]
 
 
 def shared_directory(environ: os._Environ[str] | dict[str, str] | None = None) -> Path | None:
@@ -107,7 +108,7 @@ class Storage:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"{prefix}-publisher", daemon=True)
-        self._cache: Others = ([], [])
+        self._cache: Others = ([], [], {})
         self._failing: str | None = None
         self._logged: set[tuple[str, str]] = set()
         #: Files skipped for good until they change: name -> (what ``lstat`` said, the reason).
@@ -225,7 +226,7 @@ class Storage:
             names = sorted(os.listdir(self.directory))
         except OSError as error:
             self._skip(skipped, self.directory.name or str(self.directory), f"directory unreadable ({error})")
-            return [], skipped
+            return [], skipped, {}
         for gone in set(self._verdicts) - set(names):
             del self._verdicts[gone]
         own = None if self.file is None else self.file.path.name
@@ -262,7 +263,12 @@ class Storage:
                 alive.append(opened.record)
             else:
                 dead.append(opened)
-        return alive + self._dead_records(dead, now, skipped), skipped
+        records = alive + self._dead_records(dead, now, skipped)
+        premerged = merge_functions(records)
+        for function in premerged.values():  # only the non-empty buckets: what a read adds is small
+            for tally in [function.total, *function.minutes.values()]:
+                tally.hist.compact()
+        return records, skipped, premerged
 
     def _dead_records(self, files: list[OpenedFile], now: float, skipped: list[tuple[str, str]]) -> list[ProcessRecord]:
         """The run's dead processes: the record of them with ``files`` folded in, or as they are when it cannot."""

@@ -19,7 +19,7 @@ from .function_stats import DEFAULT_HISTORY_MINUTES, WINDOW_MINUTES, FunctionRec
 from .startup import StartupRecord
 from .tally import Tally, minute_summary
 
-__all__ = ["ProcessRecord", "MergedView", "FORMAT_VERSION", "iso_time"]
+__all__ = ["ProcessRecord", "MergedView", "FORMAT_VERSION", "iso_time", "merge_functions"]
 
 #: Bumped when the JSON form changes; records of another format are skipped.
 FORMAT_VERSION = 4
@@ -127,6 +127,20 @@ class ProcessRecord:
             raise ValueError(f"not a statistics record: {error!r}") from None
 
 
+def merge_functions(
+    processes: list[ProcessRecord], start: dict[str, FunctionRecord] | None = None
+) -> dict[str, FunctionRecord]:
+    """Per function, the records of ``processes`` (and ``start``, not changed) added together, by name."""
+    merged: dict[str, FunctionRecord] = {}
+    for functions in [start or {}] + [p.functions for p in processes]:
+        for name, record in functions.items():
+            mine = merged.get(name)
+            if mine is None:
+                mine = merged[name] = FunctionRecord(Tally(), {})
+            mine.merge(record)
+    return dict(sorted(merged.items()))
+
+
 @dataclass
 class MergedView:
     """The statistics of several processes added together.
@@ -141,24 +155,25 @@ class MergedView:
         Minutes of history to report, the current one included.
     skipped: list[tuple[str, str]]
         The files of the shared directory that were not read, with why.
+    premerged: dict[str, FunctionRecord], optional
+        The functions of every process but the first (this one) already
+        added together, as the reader of the other processes' files keeps
+        them: only the first is added per read.
     """
 
     processes: list[ProcessRecord]
     now: float = field(default_factory=time.time)
     history_minutes: int = DEFAULT_HISTORY_MINUTES
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    premerged: dict[str, FunctionRecord] | None = None
     functions: dict[str, FunctionRecord] = field(init=False)
 
     def __post_init__(self) -> None:
+        if self.premerged is None:
+            self.functions = merge_functions(self.processes)
+        else:
+            self.functions = merge_functions(self.processes[:1], self.premerged)
         self.processes = sorted(self.processes, key=lambda p: (p.started, p.pid))
-        merged: dict[str, FunctionRecord] = {}
-        for process in self.processes:
-            for name, record in process.functions.items():
-                mine = merged.get(name)
-                if mine is None:
-                    mine = merged[name] = FunctionRecord(Tally(), {})
-                mine.merge(record)
-        self.functions = dict(sorted(merged.items()))
 
     @property
     def now_minute(self) -> int:

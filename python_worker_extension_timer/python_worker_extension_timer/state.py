@@ -198,12 +198,11 @@ class TimerState:
         """This process's statistics merged with those of the server's other processes."""
         now = self._wall_now()
         records = [self.local_record()]
-        skipped: list[tuple[str, str]] = []
         storage = self.storage
-        if storage is not None and storage.pid == os.getpid():
-            others, skipped = storage.others()
-            records += others
-        return MergedView(records, now, self.active.settings.history_minutes, skipped)
+        if storage is None or storage.pid != os.getpid():
+            return MergedView(records, now, self.active.settings.history_minutes)
+        others, skipped, premerged = storage.others()
+        return MergedView(records + others, now, self.active.settings.history_minutes, skipped, premerged)
 
     def forget_parent(self) -> None:
         """In a forked child: what the parent recorded is the parent's to report."""
