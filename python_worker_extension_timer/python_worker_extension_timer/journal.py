@@ -135,7 +135,7 @@ class Journal:
             flags,
             (slot + 1) & 0xFFFFFFFF,
         )
-        if slot - self.covered >= self._nudge_at:  # a quarter of the ring not yet in a snapshot: publish soon
+        if not slot & 1023 and slot - self.covered >= self._nudge_at:  # a quarter of the ring not in a snapshot
             self._nudge()
 
 
