@@ -113,9 +113,7 @@ def test_the_length_of_the_history_is_configurable(timed, clock, minutes):
 
 
 @pytest.mark.parametrize("seconds_into_the_minute", [0.0, 59.95, 59.999])
-def test_an_injected_clocks_minutes_do_not_depend_on_when_the_test_runs(
-    timed, monkeypatch, seconds_into_the_minute
-):
+def test_an_injected_clocks_minutes_do_not_depend_on_when_the_test_runs(timed, monkeypatch, seconds_into_the_minute):
     real_now = (29_000_000 * 60 + seconds_into_the_minute) * NS_PER_MS * 1000
     monkeypatch.setattr("time.time_ns", lambda: int(real_now))
     monkeypatch.setattr("time.time", lambda: real_now / 1e9)

@@ -8,7 +8,6 @@ TMPDIR) and plays the attacker or the unlucky operator on that directory. The te
 
 from __future__ import annotations
 
-import http.client
 import json
 import math
 import os
@@ -28,13 +27,13 @@ import pytest
 from python_worker_extension_timer.journal import SNAPSHOTS_OFFSET, ProcessFile
 from python_worker_extension_timer.run import Run
 from python_worker_extension_timer.startup import StartupRecord
-from tests.support.cases import TUTORIAL_REQUEST
+from tests.support.echoes import echo_on_a_new_connection as echo
+from tests.support.echoes import send_echoes
 from tests.support.polling import eventually
 from tests.support.servers import ROOT, ServerProcess, start_container
 from tests.support.statistics_files import PREFIX, process_record, write_process_file
 from tests.support.tiers import sized
 
-ECHO_BODY = json.dumps(TUTORIAL_REQUEST).encode()
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="mounts a file system: needs root (CI runs it as root)")
 
 
@@ -63,25 +62,6 @@ def the_servers_run(directory: Path) -> Run:
     run_id = worker_files(directory)[0].read_bytes()[8:24].hex()
     start = time.perf_counter_ns() - 60 * 1_000_000_000
     return Run(run_id, time.time_ns() - time.perf_counter_ns(), start)
-
-
-def echo(base_url: str) -> int:
-    """One POST /echo on a connection of its own (so the kernel spreads them over the workers); its status."""
-    host, port = base_url.removeprefix("http://").split(":")
-    connection = http.client.HTTPConnection(host, int(port), timeout=30)
-    try:
-        connection.request("POST", "/echo", ECHO_BODY, {"Content-Type": "application/json", "Connection": "close"})
-        response = connection.getresponse()
-        response.read()
-        return response.status
-    finally:
-        connection.close()
-
-
-def send_echoes(base_url: str, n: int) -> None:
-    with ThreadPoolExecutor(8) as pool:
-        statuses = list(pool.map(lambda _: echo(base_url), range(n)))
-    assert statuses == [200] * n
 
 
 def latency(base_url: str) -> dict[str, Any]:
