@@ -10,8 +10,9 @@ every :data:`PUBLISH_INTERVAL_SECONDS` (sooner when the journal fills),
 * creates the file if it does not exist yet (a full or read-only directory:
   logged once, retried, and logged again when it works),
 * writes a snapshot of the process's statistics into it,
-* reads every other file of the run into a cache, folding the files of
-  dead processes into the run's record of them (:mod:`.dead`).
+* reads every other file of the run into a cache (twice per interval),
+  folding the files of dead processes into the run's record of them
+  (:mod:`.dead`).
 
 A read of the statistics on an event loop (a request's handler) takes the
 cache and never touches a file; elsewhere it reads the files itself. A file
@@ -27,6 +28,7 @@ import logging
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -41,7 +43,7 @@ __all__ = ["ENV_VAR", "PUBLISH_INTERVAL_SECONDS", "Others", "Storage", "shared_d
 
 #: The environment variable naming the directory shared by a server's worker processes.
 ENV_VAR = "TIMER_MULTIPROCESS_DIR"
-#: How often each process writes its snapshot and reads the others': the most the cache lags behind.
+#: How often each process writes its snapshot; it reads the others' twice as often.
 PUBLISH_INTERVAL_SECONDS = 0.5
 
 logger = logging.getLogger("python_worker_extension_timer")
@@ -146,18 +148,25 @@ class Storage:
             self.file = None
 
     def nudge(self) -> None:
-        """Publish soon (the journal is filling)."""
+        """Publish soon (the journal is filling, or a first call changed the start-up record)."""
         self._wake.set()
 
     def _run(self) -> None:
+        """Read the others twice per interval (what a request reads is at most half of it old); publish once,
+        or at once when nudged."""
+        published = time.monotonic()
         while not self._stop.is_set():
-            self._wake.wait(self.interval)
+            nudged = self._wake.wait(self.interval / 2)
             self._wake.clear()
-            if not self._stop.is_set():
-                try:
-                    self.tick()
-                except Exception as error:  # the thread must live on: the next round may succeed
-                    self._problem(error)
+            if self._stop.is_set():
+                return
+            publish = nudged or time.monotonic() - published >= self.interval * 0.99
+            try:
+                self.tick(publish)
+            except Exception as error:  # the thread must live on: the next round may succeed
+                self._problem(error)
+            if publish:
+                published = time.monotonic()
 
     def _problem(self, error: Exception) -> None:
         kind = ("publisher", type(error).__qualname__)
@@ -169,10 +178,11 @@ class Storage:
 
     # --- one round ---------------------------------------------------------
 
-    def tick(self) -> None:
-        """Publish this process's snapshot, then read the other processes' files into the cache."""
+    def tick(self, publish: bool = True) -> None:
+        """Publish this process's snapshot (unless told not to), then read the other processes' files."""
         with self._tick_lock:
-            self._publish()
+            if publish:
+                self._publish()
             others = self.read_others()
             self._cache = others
 

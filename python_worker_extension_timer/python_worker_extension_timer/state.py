@@ -120,6 +120,9 @@ class TimerState:
         if self.first_calls.setdefault(name, call) is not call:
             return False
         PROCESS.first_call_done(name, call)
+        storage = self.storage
+        if storage is not None:
+            storage.nudge()  # the other processes see the new start-up record at once, not an interval later
         return True
 
     def apply(self, settings: Settings) -> None:

@@ -245,7 +245,7 @@ def test_a_worker_killed_under_load_loses_no_answered_call(tmp_path: Path) -> No
                 future.result()
         counted = eventually(lambda: echo_count(latency(server.base_url)), lambda n: n >= answered)
         assert answered <= counted <= answered + failed, (answered, failed, counted)
-        stats = latency(server.base_url)
+        stats = eventually(lambda: latency(server.base_url), lambda found: echo_count(found) == counted)
         assert [p["alive"] for p in stats["processes"] if p["pid"] == victim] == [False]
         assert sum(m["calls"] for m in stats["functions"]["echo"]["history"]) == counted
         assert stats["window"]["functions"]["echo"]["count"] == counted
