@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from container.server import shared_statistics_directory
 from container.settings import RUN_VARIABLE, STATISTICS_DIR_VARIABLE, new_run_value
 from python_worker_extension_timer import TimerExtension
 from python_worker_extension_timer.dead import RECENT
@@ -49,6 +50,15 @@ def test_the_extension_reads_the_run_the_server_writes():
     run = Run.parse(value)
     assert run is not None and run.to_value() == value
     assert abs(run.now() - __import__("time").time()) < 1
+
+
+def test_the_server_gives_its_workers_a_directory_and_one_run_and_restores_the_environment(monkeypatch):
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    monkeypatch.delenv(RUN_ENV_VAR, raising=False)
+    with shared_statistics_directory(True) as directory:
+        assert os.environ[ENV_VAR] == directory and Path(directory).is_dir()
+        assert Run.parse(os.environ[RUN_ENV_VAR]) is not None
+    assert (ENV_VAR in os.environ, RUN_ENV_VAR in os.environ, Path(directory).exists()) == (False, False, False)
 
 
 def test_a_process_record_survives_its_json_form(run):
