@@ -38,17 +38,17 @@ from python_worker_extension_timer.multiprocess import ENV_VAR  # noqa: E402
 
 def hook_pair_ns(n: int, merging: bool, directory: str) -> float:
     """ns per invocation of the hook pair, with the publisher running or not."""
-    state = TimerExtension._state  # the benchmark switches the publisher directly
-    if state.publisher is not None:
-        state.publisher.stop()
-        state.publisher = None
+    state = TimerExtension._state  # the benchmark switches the storage directly
+    if state.storage is not None:
+        state.storage.stop()
+        state.storage = None
     if merging:
         os.environ[ENV_VAR] = directory
     else:
         os.environ.pop(ENV_VAR, None)
     TimerExtension.configure(log_level=None)
     TimerExtension.reset()
-    assert (state.publisher is not None) == merging
+    assert (state.storage is not None) == merging
     logger = logging.getLogger("azure_functions_worker.extension.TimerExtension")
     contexts = [InvocationContext("echo", "/app", f"id-{i}") for i in range(n)]
     response = func.HttpResponse("Bob said hello!")
@@ -74,8 +74,8 @@ def in_process(n: int, rounds: int) -> dict[str, float]:
                 name = "merging on" if merging else "merging off"
                 best[name] = min(best.get(name, float("inf")), hook_pair_ns(n, merging, directory))
         state = TimerExtension._state
-        if state.publisher is not None:
-            state.publisher.stop()
+        if state.storage is not None:
+            state.storage.stop()
     return best
 
 

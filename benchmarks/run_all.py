@@ -27,6 +27,7 @@ SCRIPTS = [
     "timer_overhead.py",
     "timing_modes.py",
     "merging_cost.py",
+    "storage_cost.py",
     "history_cost.py",
     "page_render.py",
     "http_load.py",

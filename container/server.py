@@ -23,7 +23,7 @@ import uvicorn
 
 from .listening import announce_listening
 from .logs import log_config
-from .settings import STATISTICS_DIR_VARIABLE, ServerSettings, SettingsError
+from .settings import RUN_VARIABLE, STATISTICS_DIR_VARIABLE, ServerSettings, SettingsError, new_run_value
 from .supervisor import Supervisor
 
 
@@ -74,21 +74,25 @@ def shared_statistics_directory(enabled: bool) -> Iterator[str | None]:
     The timer extension finds it in `TIMER_MULTIPROCESS_DIR` (inherited by
     every worker process, a restarted one included) and writes a file per
     process there, so `/latency` and `/metrics` add up every process's
-    invocations, those of a worker that died included.
+    invocations, those of a worker that died included. The run's identity and
+    clock (`TIMER_RUN`, set here once) tell the processes of this run from any
+    other and give them one wall-clock minute.
     """
     if not enabled:
         yield None
         return
     directory = tempfile.mkdtemp(prefix="timer-statistics-")
-    previous = os.environ.get(STATISTICS_DIR_VARIABLE)
+    previous = {name: os.environ.get(name) for name in (STATISTICS_DIR_VARIABLE, RUN_VARIABLE)}
     os.environ[STATISTICS_DIR_VARIABLE] = directory
+    os.environ[RUN_VARIABLE] = new_run_value()
     try:
         yield directory
     finally:
-        if previous is None:
-            os.environ.pop(STATISTICS_DIR_VARIABLE, None)
-        else:
-            os.environ[STATISTICS_DIR_VARIABLE] = previous
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
         shutil.rmtree(directory, ignore_errors=True)
 
 

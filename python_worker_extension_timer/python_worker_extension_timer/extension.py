@@ -413,9 +413,11 @@ class TimerExtension(AppExtensionBase):
         ``TIMER_MULTIPROCESS_DIR``, see :mod:`.multiprocess`), the statistics
         of every worker process it ran, merged exactly (counts added,
         histograms added bucket by bucket), those of processes that exited
-        included; the other processes' part is at most about half a second
-        old. Evicts stale in-flight starts first, so invocations older than
-        ``max_age_seconds`` show up as abandoned.
+        (SIGKILL too) included, up to their last finished call; read on an
+        event loop, the other processes' part is what the publishing thread
+        read last, at most about half a second old, and no file is read
+        there. Evicts stale in-flight starts first, so invocations older
+        than ``max_age_seconds`` show up as abandoned.
 
         Returns
         -------
@@ -449,7 +451,9 @@ class TimerExtension(AppExtensionBase):
                                 "since": "<ISO time>", "count": int,
                                 "errors": int, "in_flight": int,
                                 "functions": {"<name>": int},
-                                "startup": {<the process's start-up record>}}],
+                                "startup": {<the process's start-up record>},
+                                "folded": int}],
+                 "skipped_files": [{"file": str, "reason": str}],
                  "startup": {"process_starts": int, "ready": int,
                              "time_to_ready_ms": {"p50": float|None,
                                                   "max": float|None},
@@ -484,9 +488,14 @@ class TimerExtension(AppExtensionBase):
             in all (``count``) and per function, and its ``startup``
             record (see :mod:`.startup`: when it started, when the timer was
             imported, when the app was loaded, each function's first (cold)
-            call, the import profile). ``startup`` sums the cold starts up
-            across processes: a replaced worker process is a new process
-            and a new cold start. Times are UTC.
+            call, the import profile); ``folded`` is 1, except in the one
+            entry (pid 0, no start-up record) that adds up the exited
+            processes older than the 16 most recent. ``startup`` sums the
+            cold starts up across processes: a replaced worker process is a
+            new process and a new cold start. ``skipped_files`` names the
+            files of the shared directory that were not added, with why
+            (another run's, not a regular file, a field out of range...).
+            Times are UTC.
         """
         return cls.view().to_dict(cls.__name__, __version__)
 

@@ -16,6 +16,11 @@ CPython), which is folded into the tallies under a private lock once it
 holds :data:`PENDING_LIMIT` durations, when the minute changes, and before
 every read. Queued durations always belong to the current minute: a record
 made after the minute ended folds the queue first.
+
+When the process shares its statistics with the other worker processes of a
+server (:mod:`.multiprocess`), each record also writes an entry into the
+process's journal (:meth:`FunctionStats.attach`), under the journal's lock,
+so that the shared file holds it before the response leaves the process.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from __future__ import annotations
 import threading
 from collections import deque
 from dataclasses import dataclass
+from typing import Protocol
 
 from .clock import Timebase, default_clock
 from .histogram import bucket_index
@@ -36,7 +42,23 @@ __all__ = [
     "WINDOW_MINUTES",
     "DEFAULT_HISTORY_MINUTES",
     "MAX_HISTORY_MINUTES",
+    "ENTRY_ERROR",
+    "ENTRY_ABANDONED",
+    "JournalWriter",
 ]
+
+#: Flags of a journal entry: the call was an error; the entry counts abandoned calls (its value is how many).
+ENTRY_ERROR = 1
+ENTRY_ABANDONED = 2
+
+
+class JournalWriter(Protocol):
+    """Where recorded calls are also written (:class:`.journal.Journal`)."""
+
+    lock: threading.Lock
+
+    def write(self, function: int, minute: int, value: int, flags: int) -> None: ...
+
 
 #: Durations queued by :meth:`FunctionStats.record` before they are folded into the tallies.
 PENDING_LIMIT = 256
@@ -118,6 +140,8 @@ class FunctionStats:
         "_timebase",
         "_pending",
         "_history",
+        "_journal",
+        "_number",
     )
 
     def __init__(
@@ -129,7 +153,19 @@ class FunctionStats:
         self._minutes: dict[int, Tally] = {}
         self._pending: deque[int] = deque()
         self._history = max(history_minutes, WINDOW_MINUTES + 1)
+        self._journal: JournalWriter | None = None
+        self._number = 0
         self.retime(timebase or Timebase(default_clock))
+
+    def attach(self, journal: JournalWriter, number: int) -> None:
+        """Write every call recorded from now on to ``journal`` as function ``number`` too."""
+        self._number = number
+        self._journal = journal
+
+    @property
+    def attached(self) -> bool:
+        """Whether calls are written to a journal."""
+        return self._journal is not None
 
     def keep(self, history_minutes: int) -> None:
         """Keep this many minutes from now on (older ones go at the next minute)."""
@@ -163,21 +199,29 @@ class FunctionStats:
         """
         if duration_ns < 0:
             duration_ns = 0
-        if end_ns is not None and end_ns >= self._minute_ends:
-            with self._lock:
-                self._start_minute(end_ns)
-        if error:  # rare: queued and counted under the lock, so a reader sees both or neither
-            with self._lock:
-                self._pending.append(duration_ns)
-                self._fold()
-                self._total.errors += 1
-                self._current().errors += 1
-            return
-        pending = self._pending
-        pending.append(duration_ns)
-        if len(pending) >= PENDING_LIMIT:
-            with self._lock:
-                self._fold()
+        journal = self._journal
+        if journal is not None:  # on shared storage before the response leaves: under its lock, in one piece
+            journal.lock.acquire()
+        try:
+            if end_ns is not None and end_ns >= self._minute_ends:
+                with self._lock:
+                    self._start_minute(end_ns)
+            if error:  # rare: queued and counted under the lock, so a reader sees both or neither
+                with self._lock:
+                    self._pending.append(duration_ns)
+                    self._fold()
+                    self._total.errors += 1
+                    self._current().errors += 1
+                return
+            pending = self._pending
+            pending.append(duration_ns)
+            if len(pending) >= PENDING_LIMIT:
+                with self._lock:
+                    self._fold()
+        finally:
+            if journal is not None:
+                journal.write(self._number, self._minute, duration_ns, ENTRY_ERROR if error else 0)
+                journal.lock.release()
 
     def record_abandoned(self, n: int = 1) -> None:
         """Count ``n`` invocations that started but never completed.
@@ -185,6 +229,15 @@ class FunctionStats:
         They count in both ``abandoned`` and ``errors``; they have no
         duration and do not count in ``count``.
         """
+        journal = self._journal
+        if journal is not None:
+            with journal.lock:
+                self._abandon(n)
+                journal.write(self._number, self._minute, n, ENTRY_ABANDONED)
+            return
+        self._abandon(n)
+
+    def _abandon(self, n: int) -> None:
         with self._lock:
             self._start_minute(self._now())
             for tally in (self._total, self._current()):

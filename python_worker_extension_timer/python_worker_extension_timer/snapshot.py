@@ -20,10 +20,10 @@ from .startup import StartupRecord
 from .tally import Tally, minute_summary
 from .triggers import OTHER as OTHER_TRIGGER
 
-__all__ = ["ProcessRecord", "MergedView", "FORMAT_VERSION", "iso_time"]
+__all__ = ["ProcessRecord", "MergedView", "FORMAT_VERSION", "iso_time", "merge_functions"]
 
 #: Bumped when the JSON form changes; records of another format are skipped.
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 OFF = "off"
 #: Why nothing is recorded, when nothing is.
 NOT_RECORDING = (
@@ -54,6 +54,9 @@ class ProcessRecord:
     startup: StartupRecord | None = None
     #: Each function's trigger kind (OpenTelemetry's ``faas.trigger``: ``http``, ``timer``, ``pubsub``, ...).
     triggers: dict[str, str] = field(default_factory=dict)
+    #: How many processes the record stands for: 1, or more for the exited processes folded together
+    #: (see :mod:`.dead`), whose pid is then 0.
+    folded: int = 1
 
     @property
     def count(self) -> int:
@@ -63,27 +66,29 @@ class ProcessRecord:
     def errors(self) -> int:
         return sum(record.total.errors for record in self.functions.values())
 
-    def to_json(self) -> bytes:
-        return json.dumps(
-            {
-                "format": FORMAT_VERSION,
-                "pid": self.pid,
-                "started": self.started,
-                "updated": self.updated,
-                "in_flight": self.in_flight,
-                "mode": self.mode,
-                "startup": None if self.startup is None else self.startup.to_dict(),
-                "triggers": self.triggers,
-                "functions": {
-                    name: {
-                        "total": record.total.to_dict(),
-                        "minutes": {str(minute): tally.to_dict() for minute, tally in record.minutes.items()},
-                    }
-                    for name, record in self.functions.items()
-                },
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form, read back by :meth:`from_dict`."""
+        return {
+            "format": FORMAT_VERSION,
+            "pid": self.pid,
+            "started": self.started,
+            "updated": self.updated,
+            "in_flight": self.in_flight,
+            "mode": self.mode,
+            "folded": self.folded,
+            "triggers": self.triggers,
+            "startup": None if self.startup is None else self.startup.to_dict(),
+            "functions": {
+                name: {
+                    "total": record.total.to_dict(),
+                    "minutes": {str(minute): tally.to_dict() for minute, tally in record.minutes.items()},
+                }
+                for name, record in self.functions.items()
             },
-            separators=(",", ":"),
-        ).encode()
+        }
+
+    def to_json(self) -> bytes:
+        return json.dumps(self.to_dict(), separators=(",", ":")).encode()
 
     @classmethod
     def from_json(cls, raw: bytes) -> ProcessRecord:
@@ -96,7 +101,14 @@ class ProcessRecord:
             or was written in another format.
         """
         try:
-            data = json.loads(raw)
+            return cls.from_dict(json.loads(raw))
+        except RecursionError:
+            raise ValueError("not a statistics record: nested too deeply") from None
+
+    @classmethod
+    def from_dict(cls, data: Any) -> ProcessRecord:
+        """The record :meth:`to_dict` wrote; ``ValueError`` if ``data`` is not one (types only: see :mod:`.checks`)."""
+        try:
             if data.get("format") != FORMAT_VERSION:
                 raise ValueError(f"format {data.get('format')!r}, expected {FORMAT_VERSION}")
             return cls(
@@ -105,6 +117,7 @@ class ProcessRecord:
                 updated=float(data["updated"]),
                 in_flight=int(data["in_flight"]),
                 mode=str(data["mode"]),
+                folded=int(data.get("folded", 1)),
                 startup=None if data.get("startup") is None else StartupRecord.from_dict(data["startup"]),
                 triggers={str(name): str(kind) for name, kind in (data.get("triggers") or {}).items()},
                 functions={
@@ -115,8 +128,22 @@ class ProcessRecord:
                     for name, entry in data["functions"].items()
                 },
             )
-        except (KeyError, TypeError, AttributeError, ValueError) as error:
+        except (KeyError, TypeError, AttributeError, ValueError, OverflowError) as error:
             raise ValueError(f"not a statistics record: {error!r}") from None
+
+
+def merge_functions(
+    processes: list[ProcessRecord], start: dict[str, FunctionRecord] | None = None
+) -> dict[str, FunctionRecord]:
+    """Per function, the records of ``processes`` (and ``start``, not changed) added together, by name."""
+    merged: dict[str, FunctionRecord] = {}
+    for functions in [start or {}] + [p.functions for p in processes]:
+        for name, record in functions.items():
+            mine = merged.get(name)
+            if mine is None:
+                mine = merged[name] = FunctionRecord(Tally(), {})
+            mine.merge(record)
+    return dict(sorted(merged.items()))
 
 
 @dataclass
@@ -131,23 +158,27 @@ class MergedView:
         Wall-clock seconds of the read; the window and the history end at its minute.
     history_minutes: int
         Minutes of history to report, the current one included.
+    skipped: list[tuple[str, str]]
+        The files of the shared directory that were not read, with why.
+    premerged: dict[str, FunctionRecord], optional
+        The functions of every process but the first (this one) already
+        added together, as the reader of the other processes' files keeps
+        them: only the first is added per read.
     """
 
     processes: list[ProcessRecord]
     now: float = field(default_factory=time.time)
     history_minutes: int = DEFAULT_HISTORY_MINUTES
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    premerged: dict[str, FunctionRecord] | None = None
     functions: dict[str, FunctionRecord] = field(init=False)
 
     def __post_init__(self) -> None:
+        if self.premerged is None:
+            self.functions = merge_functions(self.processes)
+        else:
+            self.functions = merge_functions(self.processes[:1], self.premerged)
         self.processes = sorted(self.processes, key=lambda p: (p.started, p.pid))
-        merged: dict[str, FunctionRecord] = {}
-        for process in self.processes:
-            for name, record in process.functions.items():
-                mine = merged.get(name)
-                if mine is None:
-                    mine = merged[name] = FunctionRecord(Tally(), {})
-                mine.merge(record)
-        self.functions = dict(sorted(merged.items()))
 
     def trigger_of(self, name: str) -> str:
         """The trigger kind of function ``name`` as the processes know it; ``other`` when none does."""
@@ -192,7 +223,7 @@ class MergedView:
     def coverage(self) -> str:
         """A plain statement of what the figures cover, e.g. ``2 worker processes, since 12:01:07 UTC``."""
         alive = sum(1 for p in self.processes if p.alive)
-        exited = len(self.processes) - alive
+        exited = sum(p.folded for p in self.processes if not p.alive)
         text = f"{alive} worker process" + ("" if alive == 1 else "es")
         if exited:
             text += f" (and {exited} that exited, whose counts are kept)"
@@ -249,7 +280,7 @@ class MergedView:
                 first_calls.setdefault(name, []).append({"pid": p.pid, "duration_ms": call.duration_ms})
         hour_ago = self.now - 3600
         return {
-            "process_starts": len(starts),
+            "process_starts": len(starts) + sum(p.folded for p in self.processes if p.startup is None and p.pid == 0),
             "process_starts_last_hour": sum(
                 1 for _, startup in starts if startup.origin is not None and startup.origin >= hour_ago
             ),
@@ -301,8 +332,10 @@ class MergedView:
                     "in_flight": p.in_flight if p.alive else 0,
                     "functions": {name: record.total.count for name, record in sorted(p.functions.items())},
                     "startup": None if p.startup is None else p.startup.to_dict(),
+                    "folded": p.folded,
                 }
                 for p in self.processes
             ],
+            "skipped_files": [{"file": name, "reason": reason} for name, reason in self.skipped],
             "startup": self.startup_summary(),
         }

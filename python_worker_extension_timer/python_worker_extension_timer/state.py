@@ -11,11 +11,13 @@ import weakref
 from collections.abc import Callable, Mapping
 
 from .claims import Claim
-from .clock import NS_PER_SECOND, Timebase
+from .clock import NS_PER_SECOND, Clock, Timebase, default_clock
 from .function_stats import FunctionStats
 from .in_flight import InFlight
-from .multiprocess import Publisher, read_records, shared_directory
+from .journal import ProcessFile
+from .multiprocess import Storage, shared_directory
 from .otel import OpenTelemetrySink, make_sink
+from .run import current_run
 from .settings import Settings
 from .snapshot import MergedView, ProcessRecord
 from .startup import PROCESS, FirstCall
@@ -51,7 +53,7 @@ class TimerState:
         "lock",
         "timebase",
         "started",
-        "publisher",
+        "storage",
         "claim",
         "hooked",
         "decorated",
@@ -63,14 +65,14 @@ class TimerState:
     def __init__(self, settings: Settings) -> None:
         self.lock = threading.Lock()
         self.active = Active(settings)
-        self.timebase = Timebase(settings.clock)
-        self.started = time.time()
+        self.timebase = _timebase(settings.clock)
+        self.started = self._wall_now()
         self.functions: dict[str, FunctionStats] = {}
         #: Functions the worker's function-load hook announced.
         self.loaded: set[str] = set()
         self.problems: set[tuple[str, str]] = set()
         self.in_flight = InFlight(settings.max_age_ns, settings.max_in_flight, self._on_evict)
-        self.publisher: Publisher | None = None
+        self.storage: Storage | None = None
         self.claim: contextvars.ContextVar[Claim | None] = contextvars.ContextVar(
             "python_worker_extension_timer.claim", default=None
         )
@@ -89,7 +91,17 @@ class TimerState:
         if stats is None:
             # setdefault is atomic: two threads racing here share one object.
             stats = self.functions.setdefault(name, self._new_stats(name))
+            storage = self.storage
+            if storage is not None and storage.file is not None and storage.pid == os.getpid():
+                self.attach(storage.file)
         return stats
+
+    def _wall_now(self) -> float:
+        """Wall-clock seconds now, on this state's timebase (the run's clock, or the injected one)."""
+        try:
+            return self.timebase.wall_ns(self.active.clock()) / NS_PER_SECOND
+        except Exception:  # a failing clock must not hide the statistics
+            return time.time()
 
     def _new_stats(self, name: str) -> FunctionStats:
         return FunctionStats(name, self.timebase, self.active.settings.history_minutes)
@@ -109,6 +121,9 @@ class TimerState:
         if self.first_calls.setdefault(name, call) is not call:
             return False
         PROCESS.first_call_done(name, call)
+        storage = self.storage
+        if storage is not None:
+            storage.nudge()  # the other processes see the new start-up record at once, not an interval later
         return True
 
     def apply(self, settings: Settings) -> None:
@@ -118,7 +133,7 @@ class TimerState:
                 # Starts taken with another clock cannot be compared with
                 # the new one: forget them (not counted as abandoned).
                 self.in_flight.clear()
-                self.timebase = Timebase(settings.clock)
+                self.timebase = _timebase(settings.clock)
                 for stats in list(self.functions.values()):
                     stats.retime(self.timebase)
             if settings.history_minutes != old.history_minutes:
@@ -136,28 +151,41 @@ class TimerState:
             self.in_flight.clear()
             self.functions = {name: self._new_stats(name) for name in self.known_functions()}
             self.problems.clear()
-            self.started = time.time()
+            self.started = self._wall_now()
+        storage = self.storage
+        if storage is not None and storage.pid == os.getpid():
+            storage.tick()  # the shared file must not keep what was reset
 
     # --- across the worker processes of a server ------------------------
 
     def ensure_publishing(self, prefix: str) -> None:
-        """Start writing this process's file when the server shares a directory (once per process)."""
-        publisher = self.publisher
-        if publisher is not None and publisher.pid == os.getpid():
+        """Start sharing this process's statistics when the server shares a directory (once per process)."""
+        storage = self.storage
+        if storage is not None and storage.pid == os.getpid():
             return
         directory = shared_directory()
         if directory is None:
             return
         with self.lock:
-            if self.publisher is None or self.publisher.pid != os.getpid():
-                self.publisher = Publisher(directory, prefix, self.local_record).start()
+            if self.storage is None or self.storage.pid != os.getpid():
+                self.storage = Storage(directory, prefix, current_run(), self.attach, self.local_record).start()
+
+    def attach(self, file: ProcessFile) -> None:
+        """Write the calls of every function not yet written to ``file``'s journal."""
+        journal = file.journal
+        with journal.lock:
+            for name, stats in list(self.functions.items()):
+                if not stats.attached:
+                    number = file.number(str(name))
+                    if number is not None:
+                        stats.attach(journal, number)
 
     def local_record(self) -> ProcessRecord:
         """This process's statistics as data."""
         return ProcessRecord(
             pid=os.getpid(),
             started=self.started,
-            updated=time.time(),
+            updated=self._wall_now(),
             in_flight=len(self.in_flight),
             functions={str(name): stats.read() for name, stats in list(self.functions.items())},
             mode=self.mode(),
@@ -172,25 +200,30 @@ class TimerState:
         return "decorator" if self.decorated else "off"
 
     def view(self) -> MergedView:
-        """This process's statistics merged with those the other processes published."""
-        try:
-            now = self.timebase.wall_ns(self.active.clock()) / NS_PER_SECOND
-        except Exception:  # a failing clock must not hide the statistics
-            now = time.time()
+        """This process's statistics merged with those of the server's other processes."""
+        now = self._wall_now()
         records = [self.local_record()]
-        publisher = self.publisher
-        if publisher is not None and publisher.pid == os.getpid():
-            records += read_records(publisher.directory, publisher.prefix, skip=publisher.path)
-        return MergedView(records, now, self.active.settings.history_minutes)
+        storage = self.storage
+        if storage is None or storage.pid != os.getpid():
+            return MergedView(records, now, self.active.settings.history_minutes)
+        others, skipped, premerged = storage.others()
+        return MergedView(records + others, now, self.active.settings.history_minutes, skipped, premerged)
 
     def forget_parent(self) -> None:
         """In a forked child: what the parent recorded is the parent's to report."""
-        self.publisher = None
+        if self.storage is not None:
+            self.storage.forget()
+        self.storage = None
         self.lock = threading.Lock()
         self.in_flight.clear()
         self.functions = {name: self._new_stats(name) for name in self.known_functions()}
         self.first_calls = {}
-        self.started = time.time()
+        self.started = self._wall_now()
+
+
+def _timebase(clock: Clock) -> Timebase:
+    """The default clock takes the server run's wall-clock offset (one per server); others their own."""
+    return Timebase(clock, offset_ns=current_run().offset_ns if clock is default_clock else None)
 
 
 _STATES: weakref.WeakSet[TimerState] = weakref.WeakSet()

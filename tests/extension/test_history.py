@@ -112,6 +112,21 @@ def test_the_length_of_the_history_is_configurable(timed, clock, minutes):
     assert [e["calls"] for e in entries] == [1] * minutes
 
 
+@pytest.mark.parametrize("seconds_into_the_minute", [0.0, 59.95, 59.999])
+def test_an_injected_clocks_minutes_do_not_depend_on_when_the_test_runs(timed, monkeypatch, seconds_into_the_minute):
+    real_now = (29_000_000 * 60 + seconds_into_the_minute) * NS_PER_MS * 1000
+    monkeypatch.setattr("time.time_ns", lambda: int(real_now))
+    monkeypatch.setattr("time.time", lambda: real_now / 1e9)
+    clock = ManualClock(start_ns=1_000_000_000)
+    TimerExtension.configure(clock=clock, history_minutes=120)
+    for _ in range(125):
+        timed(1)
+        clock.advance(seconds=60)
+    timed(1)
+    assert [e["calls"] for e in history()] == [1] * 120
+    assert history()[-1]["start"] == "2026-01-01T02:05:00Z"  # the clock's own wall clock: 1 s + 125 minutes
+
+
 def test_a_shorter_history_drops_the_older_minutes_at_once(timed, clock):
     for _ in range(20):
         timed(1)

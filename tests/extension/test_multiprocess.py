@@ -2,67 +2,67 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from container.settings import STATISTICS_DIR_VARIABLE
+from container.server import shared_statistics_directory
+from container.settings import RUN_VARIABLE, STATISTICS_DIR_VARIABLE, new_run_value
 from python_worker_extension_timer import TimerExtension
-from python_worker_extension_timer.function_stats import FunctionRecord
-from python_worker_extension_timer.multiprocess import (
-    ENV_VAR,
-    STALE_AFTER_SECONDS,
-    Publisher,
-    read_records,
-)
+from python_worker_extension_timer.dead import RECENT
+from python_worker_extension_timer.function_stats import ENTRY_ABANDONED, ENTRY_ERROR
+from python_worker_extension_timer.multiprocess import ENV_VAR
+from python_worker_extension_timer.run import RUN_ENV_VAR, Run, current_run
 from python_worker_extension_timer.snapshot import MergedView, ProcessRecord
-from python_worker_extension_timer.tally import Tally
+from tests.support.statistics_files import process_record, write_process_file
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def tally(*durations_ns: int, errors: int = 0, abandoned: int = 0) -> Tally:
-    result = Tally()
-    result.hist.add_many(list(durations_ns))
-    result.sum_ns = sum(durations_ns)
-    result.errors, result.abandoned = errors, abandoned
-    return result
-
-
-def record(
-    pid: int,
-    *durations_ns: int,
-    minute: int = 100,
-    started: float = 1000.0,
-    updated: float | None = None,
-    errors: int = 0,
-) -> ProcessRecord:
-    function = FunctionRecord(tally(*durations_ns, errors=errors), {minute: tally(*durations_ns, errors=errors)})
-    return ProcessRecord(pid, started, time.time() if updated is None else updated, 0, {"echo": function})
+@pytest.fixture
+def run() -> Run:
+    return current_run()
 
 
 @pytest.fixture
 def shared_dir(tmp_path, monkeypatch):
     monkeypatch.setenv(ENV_VAR, str(tmp_path))
-    return tmp_path
+    yield tmp_path
+    storage = TimerExtension._state.storage
+    if storage is not None:
+        storage.stop()
 
 
-def publish_other(directory: Path, rec: ProcessRecord, prefix: str = "TimerExtension") -> Path:
-    path = directory / f"{prefix}-{rec.pid}-feedbeef.json"
-    path.write_bytes(rec.to_json())
-    return path
+def echo(stats) -> dict:
+    return stats["functions"]["echo"]
 
 
-def test_the_server_and_the_extension_name_the_same_variable():
-    assert STATISTICS_DIR_VARIABLE == ENV_VAR
+def test_the_server_and_the_extension_name_the_same_variables():
+    assert (STATISTICS_DIR_VARIABLE, RUN_VARIABLE) == (ENV_VAR, RUN_ENV_VAR)
 
 
-def test_a_process_record_survives_its_json_form():
-    original = record(7, 1_000, 2_000_000, errors=1)
+def test_the_extension_reads_the_run_the_server_writes():
+    value = new_run_value()
+    run = Run.parse(value)
+    assert run is not None and run.to_value() == value
+    assert abs(run.now() - __import__("time").time()) < 1
+
+
+def test_the_server_gives_its_workers_a_directory_and_one_run_and_restores_the_environment(monkeypatch):
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    monkeypatch.delenv(RUN_ENV_VAR, raising=False)
+    with shared_statistics_directory(True) as directory:
+        assert os.environ[ENV_VAR] == directory and Path(directory).is_dir()
+        assert Run.parse(os.environ[RUN_ENV_VAR]) is not None
+    assert (ENV_VAR in os.environ, RUN_ENV_VAR in os.environ, Path(directory).exists()) == (False, False, False)
+
+
+def test_a_process_record_survives_its_json_form(run):
+    original = process_record(run, 7, 1_000, 2_000_000, errors=1)
     again = ProcessRecord.from_json(original.to_json())
     assert again.to_json() == original.to_json()
 
@@ -73,92 +73,120 @@ def test_what_is_not_a_record_is_refused(raw):
         ProcessRecord.from_json(raw)
 
 
-def test_merging_adds_counts_errors_and_histograms_bucket_by_bucket():
-    view = MergedView([record(1, 1_000, 5_000_000, errors=1), record(2, 3_000_000_000)], now=100 * 60 + 5)
-    echo = view.functions["echo"].total
-    assert (echo.count, echo.errors, echo.sum_ns) == (3, 1, 3_005_001_000)
-    assert (echo.hist.min_ns, echo.hist.max_ns) == (1_000, 3_000_000_000)
+def test_merging_adds_counts_errors_and_histograms_bucket_by_bucket(run):
+    first, second = process_record(run, 1, 1_000, 5_000_000, errors=1), process_record(run, 2, 3_000_000_000)
+    view = MergedView([first, second], now=run.now())
+    total = view.functions["echo"].total
+    assert (total.count, total.errors, total.sum_ns) == (3, 1, 3_005_001_000)
+    assert (total.hist.min_ns, total.hist.max_ns) == (1_000, 3_000_000_000)
     assert view.window()["echo"].count == 3
 
 
-def test_the_merged_view_lists_each_process_and_states_its_coverage():
-    view = MergedView([record(11, 5, started=3600.0), record(12, 5, 6, started=3700.0)], now=4000.0)
-    stats = view.to_dict("TimerExtension", "x")
-    assert [(p["pid"], p["count"], p["functions"]) for p in stats["processes"]] == [
-        (11, 1, {"echo": 1}),
-        (12, 2, {"echo": 2}),
-    ]
-    assert stats["coverage"] == "2 worker processes, since 01:00:00 UTC"
-    assert stats["since"] == "1970-01-01T01:00:00Z"
-
-
-def test_an_exited_process_keeps_its_counts_and_is_named_as_exited(shared_dir):
-    long_ago = time.time() - STALE_AFTER_SECONDS - 1
-    publish_other(shared_dir, record(4242, 1_000, 2_000, updated=long_ago))
+def test_stats_add_a_live_process_to_this_one(shared_dir, run, timed):
+    other = write_process_file(shared_dir, run, process_record(run, 4243, 1_000, 2_000))
+    timed(3)
     stats = TimerExtension.stats()
-    assert stats["functions"]["echo"]["count"] == 2
-    exited = [p for p in stats["processes"] if p["pid"] == 4242]
-    assert exited[0]["alive"] is False
+    assert echo(stats)["count"] == 3
+    assert {p["pid"]: p["alive"] for p in stats["processes"]} == {4243: True, os.getpid(): True}
+    other.close()
+
+
+def test_a_dead_process_is_known_dead_at_once_and_keeps_its_counts(shared_dir, run):
+    write_process_file(shared_dir, run, process_record(run, 4242, 1_000, 2_000), alive=False)
+    stats = TimerExtension.stats()
+    assert echo(stats)["count"] == 2
+    [exited] = [p for p in stats["processes"] if p["pid"] == 4242]
+    assert exited["alive"] is False
     assert "1 that exited" in stats["coverage"]
 
 
-def test_stats_add_the_other_processes_to_this_one(shared_dir, timed):
-    publish_other(shared_dir, record(4243, 1_000, 2_000))
-    timed(3)
+def test_the_journal_after_the_snapshot_counts_too(shared_dir, run):
+    minute = int(run.now() // 60)
+    entries = [("echo", minute, 7_000, 0), ("echo", minute, 9_000, ENTRY_ERROR), ("ping", minute, 2, ENTRY_ABANDONED)]
+    write_process_file(shared_dir, run, process_record(run, 4244, 1_000), entries, alive=False)
+    functions = TimerExtension.stats()["functions"]
+    assert (functions["echo"]["count"], functions["echo"]["errors"], functions["echo"]["max_ms"]) == (3, 1, 0.009)
+    assert (functions["ping"]["abandoned"], functions["ping"]["errors"]) == (2, 2)
+
+
+def test_dead_processes_are_folded_into_one_record_of_bounded_size(shared_dir, run):
+    for pid in range(5000, 5000 + RECENT + 24):
+        write_process_file(shared_dir, run, process_record(run, pid, 1_000), alive=False)
     stats = TimerExtension.stats()
-    assert stats["functions"]["echo"]["count"] == 3
-    assert sorted(p["pid"] for p in stats["processes"]) == sorted([4243, os.getpid()])
+    assert echo(stats)["count"] == RECENT + 24
+    exited = [p for p in stats["processes"] if not p["alive"]]
+    assert len(exited) == RECENT + 1
+    assert [p["folded"] for p in exited if p["pid"] == 0] == [24]
+    assert stats["coverage"].startswith("1 worker process (and 40 that exited")
+    own = TimerExtension._state.storage.file.path
+    assert [p.suffix for p in shared_dir.iterdir() if not p.name.startswith(".") and p != own] == [".dead"]
+    assert TimerExtension.stats()["functions"] == stats["functions"]  # read again: counted once
+
+
+def test_files_of_another_run_are_named_and_never_added(shared_dir, run):
+    foreign = Run.begin()
+    write_process_file(shared_dir, foreign, process_record(foreign, 77, 1_000), alive=False)
+    stats = TimerExtension.stats()
+    assert "echo" not in stats["functions"]
+    assert [s["reason"] for s in stats["skipped_files"]] == ["of another server run"]
 
 
 @pytest.mark.parametrize(
-    "name, content",
+    "name, content, reason",
     [
-        ("TimerExtension-1-aa.json", b"not json"),
-        ("TimerExtension-2-bb.json", b'{"format": 0}'),
-        ("OtherExtension-3-cc.json", None),  # another class's file: valid, but not ours
-        ("TimerExtension-4-dd.tmp", None),  # a file being written
+        ("TimerExtension-a-1-aa.stats", b"not a statistics file", "truncated"),
+        ("TimerExtension-a-2-bb.stats", b"\0" * 2_000_000, "not a statistics file of this format"),
     ],
 )
-def test_files_that_are_not_this_extensions_records_are_skipped(shared_dir, name, content):
-    (shared_dir / name).write_bytes(content if content is not None else record(99, 5).to_json())
-    assert read_records(shared_dir, "TimerExtension") == []
+def test_a_file_that_is_not_a_statistics_file_is_skipped_and_named(shared_dir, name, content, reason, caplog):
+    (shared_dir / name).write_bytes(content)
+    with caplog.at_level(logging.WARNING, "python_worker_extension_timer"):
+        stats = TimerExtension.stats()
+        TimerExtension.stats()
+    assert [(s["file"], s["reason"].split(" (")[0]) for s in stats["skipped_files"]] == [(name, reason)]
+    assert len([r for r in caplog.records if name in r.getMessage()]) == 1  # one line per file and reason
 
 
-def test_a_missing_directory_gives_no_records(tmp_path):
-    assert read_records(tmp_path / "gone", "TimerExtension") == []
+@pytest.mark.parametrize("name", ["OtherExtension-3-cc.stats", ".TimerExtension-4-dd.stats.new", "notes.txt"])
+def test_files_that_are_not_this_extensions_are_ignored(shared_dir, name):
+    (shared_dir / name).write_bytes(b"x")
+    assert TimerExtension.stats()["skipped_files"] == []
 
 
-def test_the_publisher_rewrites_its_file_as_the_statistics_grow(tmp_path):
-    counts = iter(range(1, 1000))
-
-    def take() -> ProcessRecord:
-        return record(os.getpid(), *([1_000] * next(counts)))
-
-    publisher = Publisher(tmp_path, "TimerExtension", take, interval=0.05).start()
-    try:
-        first = publisher.path.read_bytes()
-        time.sleep(0.3)
-        later = publisher.path.read_bytes()
-    finally:
-        publisher.stop()
-    assert ProcessRecord.from_json(later).functions["echo"].total.count > (
-        ProcessRecord.from_json(first).functions["echo"].total.count
-    )
-    assert list(tmp_path.iterdir()) == [publisher.path]  # nothing half-written is left beside it
+def test_a_missing_directory_is_named_and_nothing_is_written(tmp_path, monkeypatch, caplog, timed):
+    monkeypatch.setenv(ENV_VAR, str(tmp_path / "gone"))
+    timed(1)
+    stats = TimerExtension.stats()
+    TimerExtension._state.storage.stop()
+    assert echo(stats)["count"] == 1
+    assert [s["reason"].split(" (")[0] for s in stats["skipped_files"]] == ["directory unreadable"]
+    assert len([r for r in caplog.records if "could not write" in r.getMessage()]) == 1
 
 
-def test_a_publisher_that_cannot_write_does_not_raise(tmp_path, caplog):
-    publisher = Publisher(tmp_path / "removed", "TimerExtension", lambda: record(1, 5), interval=10)
-    publisher.publish()
-    publisher.publish()
-    assert [r.levelname for r in caplog.records if "could not write" in r.getMessage()] == ["WARNING"]
+def test_storage_that_fails_logs_once_and_again_when_it_recovers(tmp_path, monkeypatch, caplog, timed):
+    directory = tmp_path / "later"
+    monkeypatch.setenv(ENV_VAR, str(directory))
+    timed(1)
+    TimerExtension.stats()
+    storage = TimerExtension._state.storage
+    storage.tick()
+    directory.mkdir()
+    timed(1)
+    storage.tick()
+    messages = [r.getMessage() for r in caplog.records if "timer statistics of process" in r.getMessage()]
+    assert ["could not write" in m for m in messages] == [True, False]
+    assert "again" in messages[1]
+    [written] = [p for p in directory.iterdir() if p.suffix == ".stats"]
+    storage.stop()
+    assert [p.name for p in directory.iterdir() if p.name.startswith(".") and p.suffix == ".new"] == []
+    assert written.exists()
 
 
-def test_without_the_variable_nothing_is_written(tmp_path, monkeypatch, timed):
+def test_without_the_variable_nothing_is_written(monkeypatch, timed):
     monkeypatch.delenv(ENV_VAR, raising=False)
     timed(1)
     TimerExtension.stats()
-    assert TimerExtension._state.publisher is None
+    assert TimerExtension._state.storage is None
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
@@ -184,8 +212,8 @@ def test_a_forked_child_reports_only_what_it_recorded_itself(timed):
 THREADS, PER_THREAD = 8, 20_000
 
 
-def hammer(directory: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, ENV_VAR: str(directory)}
+def hammer(directory: Path, run: Run) -> subprocess.Popen[bytes]:
+    env = {**os.environ, ENV_VAR: str(directory), RUN_ENV_VAR: run.to_value()}
     return subprocess.Popen(
         [sys.executable, "-m", "tests.support.hammer", str(THREADS), str(PER_THREAD)],
         cwd=ROOT,
@@ -194,15 +222,15 @@ def hammer(directory: Path) -> subprocess.Popen[bytes]:
     )
 
 
-def test_two_processes_of_8_threads_at_once_give_exact_merged_counts(shared_dir):
-    processes = [hammer(shared_dir), hammer(shared_dir)]
+def test_two_processes_of_8_threads_at_once_give_exact_merged_counts(shared_dir, run):
+    processes = [hammer(shared_dir, run), hammer(shared_dir, run)]
     for process in processes:
         _, stderr = process.communicate(timeout=300)
         assert process.returncode == 0, stderr.decode()
     stats = TimerExtension.stats()
-    echo = stats["functions"]["echo"]
     invocations = 2 * THREADS * PER_THREAD
-    assert echo["count"] == invocations
-    assert echo["errors"] == invocations // 10
-    assert sum(echo["histogram"]["counts"]) == invocations
+    assert echo(stats)["count"] == invocations
+    assert echo(stats)["errors"] == invocations // 10
+    assert sum(echo(stats)["histogram"]["counts"]) == invocations
     assert sorted(p["functions"].get("echo", 0) for p in stats["processes"]) == [0, invocations // 2, invocations // 2]
+    assert sum(minute["calls"] for minute in echo(stats)["history"]) == invocations

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import http.client
-import json
 import os
 import signal
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +13,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.support.cases import TUTORIAL_REQUEST
+from tests.support.echoes import send_echoes
 from tests.support.servers import ServerProcess, start_container
 from tests.support.tiers import sized
 
@@ -34,27 +31,6 @@ def two_process_server(tmp_path: Path) -> ServerProcess:
         SERVER_ACCESS_LOG="0",
         TMPDIR=str(tmp_path),
     )
-
-
-def send_echoes(base_url: str, n: int) -> None:
-    """n POST /echo, each on a connection of its own, so the kernel spreads them over the processes."""
-
-    host, port = base_url.removeprefix("http://").split(":")
-    body = json.dumps(TUTORIAL_REQUEST).encode()
-
-    def one(_: int) -> int:
-        connection = http.client.HTTPConnection(host, int(port), timeout=30)
-        try:
-            connection.request("POST", "/echo", body, {"Content-Type": "application/json", "Connection": "close"})
-            response = connection.getresponse()
-            response.read()
-            return response.status
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(8) as pool:
-        statuses = list(pool.map(one, range(n)))
-    assert statuses == [200] * n
 
 
 def latency(base_url: str) -> dict[str, Any]:
