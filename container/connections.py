@@ -26,8 +26,11 @@ LOG_EVERY_SECONDS = 10.0
 
 
 class GuardedConnection(Protocol):
-    def give_up_waiting(self, reason: str) -> None:
-        """Stop waiting for this connection's request: 408 if part of it arrived, else close quietly."""
+    def give_up_waiting(self, reason: str, linger: bool) -> None:
+        """Stop waiting for this connection's request: 408 if part of it arrived, else close quietly.
+
+        `linger`: a lingering close (the client reads the 408); else at once (its descriptor is needed now).
+        """
 
     def begin_drain(self) -> None:
         """The server is shutting down: close now if kept alive between requests, else answer with close."""
@@ -78,7 +81,7 @@ class ConnectionGuard:
         oldest, _ = self._waiting.popitem(last=False)
         self._closed_for_room += 1
         self._log_limit()
-        oldest.give_up_waiting(f"the server is at its limit of {self.limit:,} connections")
+        oldest.give_up_waiting(f"the server is at its limit of {self.limit:,} connections", linger=False)
         return True
 
     async def drain(self, connections: Iterable[GuardedConnection]) -> None:
@@ -102,7 +105,7 @@ class ConnectionGuard:
                 if since > deadline:
                     break
                 del self._waiting[connection]
-                connection.give_up_waiting(reason)
+                connection.give_up_waiting(reason, linger=True)
 
     def _log_limit(self) -> None:
         now = time.monotonic()

@@ -125,14 +125,17 @@ class GuardedProtocol(HttpToolsProtocol):
         super().send_400_response(msg)
         self._record(400, len(msg))
 
-    def give_up_waiting(self, reason: str) -> None:
-        if self.transport.lingering:
+    def give_up_waiting(self, reason: str, linger: bool) -> None:
+        if self.transport.lingering and not linger:
             self.transport.close_now()
         if self.transport.is_closing():
             return
         if self.request_begun:
             self._write_error(408, reason)
-        self.transport.close_now()
+        if linger:
+            self.transport.close()
+        else:
+            self.transport.close_now()
 
     def begin_drain(self) -> None:
         """At the start of the drain: a kept-alive connection between requests is closed now (a new one that
