@@ -21,22 +21,29 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["register_collector", "registered_collectors"]
+__all__ = ["register_collector", "registered_collectors", "unregister_collector"]
 
-_factories: list[Callable[[], Any]] = []
-_collectors: list[Any] = []
+#: Each registered factory with its collector once made.
+_registered: list[tuple[Callable[[], Any], list[Any]]] = []
 _lock = threading.Lock()
 
 
 def register_collector(factory: Callable[[], Any]) -> None:
     """Add the collector ``factory()`` makes to every exposition of this process (the factory runs once)."""
     with _lock:
-        _factories.append(factory)
+        _registered.append((factory, []))
+
+
+def unregister_collector(factory: Callable[[], Any]) -> None:
+    """Take ``factory``'s collector out of the expositions again (no error if it was not registered)."""
+    with _lock:
+        _registered[:] = [entry for entry in _registered if entry[0] is not factory]
 
 
 def registered_collectors() -> list[Any]:
-    """The collectors of the registered factories, made now for factories registered since the last call."""
+    """The collectors of the registered factories, in the order registered, each made at its first use."""
     with _lock:
-        while len(_collectors) < len(_factories):
-            _collectors.append(_factories[len(_collectors)]())
-        return list(_collectors)
+        for factory, made in _registered:
+            if not made:
+                made.append(factory())
+        return [made[0] for _, made in _registered]

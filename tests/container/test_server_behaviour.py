@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from container.settings import ServerSettings, default_workers
+from container.settings import ServerSettings, default_workers, fd_bound
 from tests.support.asgi import http_scope
 from tests.support.raw_http import open_connection, read_response, request_bytes
 from tests.support.servers import container_env, start_container
@@ -106,6 +106,8 @@ def test_json_log_lines_have_a_body_for_snowflake(tmp_path: Path) -> None:
         ("SERVER_ACCESS_LOG", "maybe"),
         ("SERVER_LOG_FORMAT", "xml"),
         ("SERVER_GRACEFUL_TIMEOUT_SECONDS", "60"),
+        ("SERVER_HEADER_TIMEOUT_SECONDS", "0"),
+        ("SERVER_MAX_CONNECTIONS", "100000000"),  # above the file-descriptor limit
     ],
 )
 def test_a_bad_setting_stops_the_server_with_a_clear_message(name: str, value: str) -> None:
@@ -126,6 +128,20 @@ def test_settings_default_to_local_use() -> None:
     settings = ServerSettings.from_environ({})
     assert (settings.host, settings.port, settings.app) == ("127.0.0.1", 8080, "function_app:app")
     assert settings.graceful_timeout_seconds < 30
+
+
+@pytest.mark.parametrize(
+    "nofile, bound",
+    [(128, 64), (256, 192), (1024, 896), (65536, 57344), (1, 1)],
+)
+def test_the_connection_limit_stays_below_the_file_descriptor_limit(nofile: int, bound: int) -> None:
+    assert fd_bound(nofile) == bound
+
+
+def test_the_connection_limit_is_the_setting_or_else_from_the_file_descriptor_limit() -> None:
+    assert ServerSettings.from_environ({"SERVER_MAX_CONNECTIONS": "100"}).connection_limit == 100
+    assert ServerSettings.from_environ({}).connection_limit == fd_bound()
+    assert ServerSettings.from_environ({}).header_timeout_seconds == 30
 
 
 def cgroup_files(root: Path, files: dict[str, str]) -> tuple[str, tuple[str, ...]]:

@@ -10,8 +10,10 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
+import os
 import re
 import select
+import signal
 import socket
 import subprocess
 import sys
@@ -25,6 +27,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.support.polling import eventually
 from tests.support.raw_http import open_connection, read_response, request_bytes
 from tests.support.servers import ServerProcess, container_env, free_port, start_container
 from tests.support.tiers import sized
@@ -262,6 +265,29 @@ def answer_all(sockets: list[socket.socket], seen: Counter[int]) -> None:
         except (OSError, http.client.HTTPException):
             seen[0] += 1
         sock.close()
+
+
+def test_the_counts_of_a_worker_killed_with_sigkill_stay_in_the_totals(tmp_path: Path) -> None:
+    server = two_workers(tmp_path, SERVER_ACCESS_LOG="0", SERVER_MAX_BODY_BYTES="1024")
+    try:
+        too_large = request_bytes("POST", "/echo", b"x" * 2048, {"Content-Type": "application/json"})
+        answered_by: Counter[int] = Counter()
+        for _ in range(40):
+            with open_connection(server.port) as sock:
+                sock.sendall(too_large)
+                status, _, _ = read_response(sock)
+                answered_by[status] += 1
+        processes = httpx.get(f"{server.base_url}/latency", timeout=10).json()["processes"]
+        os.kill(processes[0]["pid"], signal.SIGKILL)
+        counted = eventually(
+            lambda: server_errors(server.base_url)[413] if echo_on_a_new_connection(server.port) == 200 else -1,
+            lambda n: n == 40,
+            10,
+        )
+    finally:
+        server.stop()
+    assert answered_by == {413: 40}
+    assert counted == 40
 
 
 # --- the port ---------------------------------------------------------------------------------------------------
