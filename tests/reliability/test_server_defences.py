@@ -27,6 +27,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from container.port_guard import PortInUse, claim_port
 from tests.support.polling import eventually
 from tests.support.raw_http import open_connection, read_response, request_bytes
 from tests.support.servers import ServerProcess, container_env, free_port, start_container
@@ -338,12 +339,13 @@ def test_a_port_another_program_listens_on_even_with_so_reuseport_is_refused_too
     assert f"error: 127.0.0.1:{port} is already in use" in second.stderr
 
 
-def test_the_port_is_free_again_once_the_server_stopped(tmp_path: Path) -> None:
-    first = two_workers(tmp_path, SERVER_ACCESS_LOG="0")
-    assert first.stop() == 0
-    again = ServerProcess([sys.executable, "-m", "container"], first.env, first.port)
-    again.start(tmp_path / "again.log")
-    try:
-        assert echo_on_a_new_connection(again.port) == 200
-    finally:
-        again.stop()
+def test_the_claim_on_a_port_ends_with_its_holder_and_the_port_can_be_claimed_again() -> None:
+    port = free_port()
+    claim = claim_port("127.0.0.1", port)
+    with pytest.raises(PortInUse, match="already served by another of these servers"):
+        claim_port("127.0.0.1", port)
+    assert claim is not None
+    claim.close()
+    again = claim_port("127.0.0.1", port)
+    assert again is not None
+    again.close()
