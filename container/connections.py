@@ -19,6 +19,8 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from typing import Protocol
 
+from uvicorn.server import ServerState
+
 logger = logging.getLogger("container.connections")
 
 #: At most one log line about the connection limit in this many seconds (the first one at once).
@@ -128,3 +130,11 @@ class ConnectionGuard:
             },
         )
         self._closed_for_room = self._refused = 0
+
+
+class GuardedServerState(ServerState):
+    """Uvicorn's state shared by every connection of a server, with the process's ConnectionGuard."""
+
+    def __init__(self, guard: ConnectionGuard) -> None:
+        super().__init__()
+        self.guard = guard

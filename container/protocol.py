@@ -19,21 +19,13 @@ from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 from uvicorn.server import ServerState
 
 from .access_log import AccessLog
-from .connections import ConnectionGuard
+from .connections import GuardedServerState
 from .status_counts import status_counts
 
 #: How long a closing connection reads and discards what the client still sends.
 LINGER_SECONDS = 2.0
 #: The access line of an answer written before a request's method and path were known.
 _NO_REQUEST: dict[str, Any] = {"method": "-", "path": "-", "headers": ()}
-
-
-class GuardedServerState(ServerState):
-    """Uvicorn's state shared by every connection of a server, with the process's ConnectionGuard."""
-
-    def __init__(self, guard: ConnectionGuard) -> None:
-        super().__init__()
-        self.guard = guard
 
 
 class LingeringTransport:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import logging
 import os
 import shutil
 import signal
@@ -24,17 +25,20 @@ from types import FrameType
 
 import uvicorn
 
-from .connections import ConnectionGuard
+from .connections import ConnectionGuard, GuardedServerState
 from .listening import announce_listening
 from .logs import log_config
 from .port_guard import PortInUse, claim_port, listening_socket
-from .protocol import GuardedProtocol, GuardedServerState
 from .settings import STATISTICS_DIR_VARIABLE, ServerSettings, SettingsError
 from .status_counts import STATUS_COUNTS_DIR_VARIABLE
 from .supervisor import Supervisor
 
-#: Seconds the supervisor gives its workers beyond the drain and the graceful timeout before it kills them.
-STOP_MARGIN_SECONDS = 1.0
+logger = logging.getLogger("container.server")
+
+#: Seconds the supervisor gives its workers beyond the drain and the graceful timeout before it kills them
+#: (the application's shutdown flushes telemetry then), and the most it waits: Snowflake kills at 30 s.
+STOP_MARGIN_SECONDS = 3.0
+STOP_AT_MOST_SECONDS = 29.5
 
 
 class DrainingServer(uvicorn.Server):
@@ -75,7 +79,7 @@ def uvicorn_config(settings: ServerSettings) -> uvicorn.Config:
         host=settings.host,
         port=settings.port,
         workers=settings.workers,
-        http=GuardedProtocol,
+        http="container.protocol:GuardedProtocol",  # imported by each worker process only
         loop="auto",
         lifespan="on",
         access_log=False,  # our own access log (container.access_log) writes the lines
@@ -145,10 +149,13 @@ def run(settings: ServerSettings) -> int:
                 print(f"error: {error}", file=sys.stderr)
                 return 1
             server = server_class(config)
+            logger.info("serving on http://%s:%d with one worker process", settings.host, settings.port)
             with sock:
                 server.run(sockets=[sock])
             return 0 if server.started else 3
-        stop_timeout = DrainingServer.drain_seconds + settings.graceful_timeout_seconds + STOP_MARGIN_SECONDS
+        stop_timeout = min(
+            DrainingServer.drain_seconds + settings.graceful_timeout_seconds + STOP_MARGIN_SECONDS, STOP_AT_MOST_SECONDS
+        )
         with shared_statistics_directory(settings.merge_latency), shared_status_counts_directory(True):
             return Supervisor(config, server_class, settings.workers, stop_timeout).run()
     finally:

@@ -178,6 +178,6 @@ def test_a_hung_worker_is_killed_after_the_join_timeout_and_the_server_exits_1(t
     finally:
         server.stop()
     assert exit_code == 1
-    assert 2.5 - 0.1 <= took < 8  # the drain (0.5 s) + the graceful timeout (1 s) + the margin (1 s), then the kill
-    assert f"worker {workers[0]} did not stop within 2.5 s of the signal; killing it" in server.output()
+    assert 4.5 - 0.1 <= took < 10  # the drain (0.5 s) + the graceful timeout (1 s) + the margin (3 s), then the kill
+    assert f"worker {workers[0]} did not stop within 4.5 s of the signal; killing it" in server.output()
     assert not Path(f"/proc/{workers[0]}").exists()
