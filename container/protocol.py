@@ -36,6 +36,11 @@ class LingeringTransport:
         self._loop = loop
         self._timer: asyncio.TimerHandle | None = None
         self.lingering = False
+        # the calls of every request, bound once rather than found through __getattr__ each time
+        self.write = transport.write
+        self.get_extra_info = transport.get_extra_info
+        self.pause_reading = transport.pause_reading
+        self.resume_reading = transport.resume_reading
 
     def close(self) -> None:
         if self.lingering or self._transport.is_closing():
