@@ -29,7 +29,12 @@ _NO_REQUEST: dict[str, Any] = {"method": "-", "path": "-", "headers": ()}
 
 
 class LingeringTransport:
-    """A transport whose `close` is a lingering close; everything else is the transport's own."""
+    """A transport whose `close` is a lingering close; everything else is the transport's own.
+
+    ``close()`` writes what is buffered, then the FIN (``write_eof``), keeps reading (the protocol throws the
+    bytes away while ``lingering``) and closes when the client closes its side or after LINGER_SECONDS;
+    ``is_closing()`` is true from the first ``close()`` on. ``close_now()`` closes at once.
+    """
 
     def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
         self._transport = transport
@@ -68,7 +73,33 @@ class LingeringTransport:
 
 
 class GuardedProtocol(HttpToolsProtocol):
-    """One HTTP/1.1 connection (see the module's docstring); its server state must be a GuardedServerState."""
+    """One HTTP/1.1 connection: uvicorn's httptools protocol, kept to the process's ConnectionGuard.
+
+    Uvicorn makes one per accepted connection (``http="container.protocol:GuardedProtocol"``); its server
+    state must be a ``GuardedServerState``. What each hook adds to uvicorn's:
+
+    ``connection_made``
+        Wraps the transport in a LingeringTransport; past the guard's limit, closes the connection that has
+        waited longest for a request, or if every one is busy, answers this one's request 503. The connection
+        then waits for a request's headers (the header timeout runs).
+    ``on_message_begin`` / ``on_headers_complete``
+        The first byte of a request / its whole headers: from then on no header timeout until the answer is
+        complete; during the drain the answer carries ``Connection: close``.
+    ``on_response_complete``
+        A kept-alive connection waits for its next request's headers (the timeout runs again).
+    ``data_received``
+        Bytes arriving during a lingering close are thrown away.
+    ``give_up_waiting``
+        Called by the guard (header timeout, or room needed): 408 if part of a request came, then close.
+    ``begin_drain`` / ``shutdown``
+        The drain's start / uvicorn's shutdown: a connection between requests closes (a lingering close);
+        one in the middle of a request is answered with ``Connection: close``.
+    ``connection_lost``
+        Leaves the guard; a lingering close still pending ends.
+
+    Every error answer written here (408, 503, uvicorn's 400) is counted (``container.status_counts``) and
+    has its access line.
+    """
 
     transport: LingeringTransport  # type: ignore[assignment]
 
@@ -142,6 +173,9 @@ class GuardedProtocol(HttpToolsProtocol):
 
     def shutdown(self) -> None:
         """Uvicorn's shutdown, after the listening sockets are closed: every connection between requests closes."""
+        if self.request_begun and (self.cycle is None or self.cycle.response_complete):
+            self.give_up_waiting("the request headers did not arrive before the server stopped", linger=True)
+            return
         self._close_unless_busy()
 
     def _close_unless_busy(self) -> None:

@@ -154,6 +154,22 @@ def test_the_server_exits_0_within_25_s(drain: Drain) -> None:
     assert drain.took < EXIT_WITHIN
 
 
+def test_a_client_still_sending_its_headers_gets_408_and_does_not_hold_up_the_shutdown(tmp_path: Path) -> None:
+    server = start_container(tmp_path, WEB_CONCURRENCY="2")
+    with open_connection(server.port, timeout=10) as sock:
+        sock.sendall(b"GET /healthcheck HTTP/1.1\r\nX-Slow: ")
+        time.sleep(0.3)
+        started = time.monotonic()
+        server.signal(signal.SIGTERM)
+        assert server.process is not None
+        exit_code = server.process.wait(timeout=EXIT_WITHIN)
+        took = time.monotonic() - started
+        status, _, body = read_response(sock, "GET")
+    assert (exit_code, status) == (0, 408)
+    assert "before the server stopped" in json.loads(body)["error"]
+    assert took < 5
+
+
 # --- a hung worker ----------------------------------------------------------------------------------------------
 
 
