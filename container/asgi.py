@@ -14,6 +14,10 @@ requests) would otherwise get a broken pipe or a reset instead of the answer. A
 client that says `Expect: 100-continue` has sent no body yet and is answered at
 once; one that announces more than the bound, or keeps sending past it, is
 answered and cut off.
+
+Bodies still arriving may hold at most UPLOAD_SHARE of the in-flight slots: a
+request that starts reading its body past that share ends the read that began
+first with 408, so stalled uploads cannot starve requests whose bodies are in.
 """
 
 from __future__ import annotations
@@ -30,6 +34,8 @@ from .responses import Reply
 
 #: A refused body is read and thrown away up to this many times the body limit.
 DRAIN_FACTOR = 4
+#: The share of SERVER_MAX_IN_FLIGHT that requests still reading their bodies may hold.
+UPLOAD_SHARE = 0.5
 
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
@@ -55,7 +61,7 @@ class EchoServerApp:
         self.probe_path = probe_path.lower()
         self.body_timeout_seconds = body_timeout_seconds
         self.max_header_bytes = max_header_bytes
-        self.deadlines = BodyDeadlines(body_timeout_seconds)
+        self.deadlines = BodyDeadlines(body_timeout_seconds, max(1, int(max_in_flight * UPLOAD_SHARE)))
         self.in_flight = 0
         #: Called at shutdown, after the last request (e.g. flushing telemetry).
         self.on_shutdown: list[Callable[[], None]] = []
@@ -122,11 +128,10 @@ class EchoServerApp:
                 if not message.get("more_body", False):
                     break
         except asyncio.CancelledError:
-            if not self.deadlines.expired(task):
+            reason = self.deadlines.expired(task)
+            if reason is None:
                 raise
-            return RequestTimeout(
-                f"the body did not arrive within {self.body_timeout_seconds:g} s", {"Connection": "close"}
-            )
+            return RequestTimeout(reason, {"Connection": "close"})
         finally:
             self.deadlines.forget(task)
         return chunks[0] if len(chunks) == 1 else b"".join(chunks)
@@ -167,7 +172,7 @@ class EchoServerApp:
                     return received <= budget
             return False
         except asyncio.CancelledError:
-            if not self.deadlines.expired(task):
+            if self.deadlines.expired(task) is None:
                 raise
             return False
         finally:
@@ -189,22 +194,28 @@ class EchoServerApp:
 
 
 class BodyDeadlines:
-    """Cancels body reads that run past their deadline.
+    """Cancels body reads that run past their deadline, or that began first when too many are under way.
 
     One sweeper task checks a few times per timeout, instead of a timer per
     request: on the hot path a request costs a dict insert and a delete.
+    A read that would make more than `capacity` at once ends the oldest one.
     """
 
-    def __init__(self, seconds: float) -> None:
+    def __init__(self, seconds: float, capacity: int) -> None:
         self.seconds = seconds
+        self.capacity = capacity
         self._reading: dict[asyncio.Task[Any], float] = {}
-        self._expired: set[asyncio.Task[Any]] = set()
+        self._expired: dict[asyncio.Task[Any], str] = {}
         self._sweeper: asyncio.Task[None] | None = None
 
     def watch(self) -> asyncio.Task[Any]:
         task = asyncio.current_task()
         assert task is not None
         loop = task.get_loop()
+        if len(self._reading) >= self.capacity:
+            oldest = next(iter(self._reading))
+            del self._reading[oldest]
+            self._expire(oldest, f"the body arrived too slowly while {self.capacity:,} others were arriving")
         self._reading[task] = loop.time() + self.seconds
         if self._sweeper is None or self._sweeper.done():
             self._sweeper = loop.create_task(self._sweep())
@@ -213,25 +224,27 @@ class BodyDeadlines:
     def forget(self, task: asyncio.Task[Any]) -> None:
         self._reading.pop(task, None)
 
-    def expired(self, task: asyncio.Task[Any]) -> bool:
-        """Whether the cancellation was ours; if so, the task goes on (it answers 408)."""
-        if task not in self._expired:
-            return False
-        self._expired.discard(task)
-        if hasattr(task, "uncancel"):
+    def expired(self, task: asyncio.Task[Any]) -> str | None:
+        """Why we cancelled `task`, or None if the cancellation was not ours; if ours, the task goes on (408)."""
+        reason = self._expired.pop(task, None)
+        if reason is not None and hasattr(task, "uncancel"):
             task.uncancel()
-        return True
+        return reason
+
+    def _expire(self, task: asyncio.Task[Any], reason: str) -> None:
+        self._expired[task] = reason
+        task.cancel()
 
     async def _sweep(self) -> None:
         loop = asyncio.get_running_loop()
+        reason = f"the body did not arrive within {self.seconds:g} s"
         while self._reading:
             await asyncio.sleep(min(1.0, self.seconds / 4))
             now = loop.time()
             for task, deadline in list(self._reading.items()):
                 if deadline <= now:
                     del self._reading[task]
-                    self._expired.add(task)
-                    task.cancel()
+                    self._expire(task, reason)
 
 
 def _has_body(scope: dict[str, Any]) -> bool:

@@ -11,6 +11,7 @@ from .invocation import Invoker
 from .requests import RequestConverter
 from .responses import Reply, ResponseWriter
 from .routing import RouteTable
+from .status_counts import StatusCounts, status_counts
 
 logger = logging.getLogger("container.gateway")
 
@@ -23,7 +24,8 @@ class Gateway:
 
     Client mistakes (unknown path, wrong method, bad encoding) are 4xx; a
     function that raises gives a 500 whose body carries only an error id, the
-    same id being logged with the traceback.
+    same id being logged with the traceback. Every answer of its own (not the function's) is counted in
+    `counts`, by status.
     """
 
     def __init__(
@@ -32,11 +34,13 @@ class Gateway:
         converter: RequestConverter,
         invoker: Invoker,
         writer: ResponseWriter | None = None,
+        counts: StatusCounts | None = None,
     ) -> None:
         self.routes = routes
         self.converter = converter
         self.invoker = invoker
         self.writer = writer or ResponseWriter()
+        self.counts = counts if counts is not None else status_counts()
 
     async def handle(self, scope: dict[str, Any], body: bytes) -> Reply:
         try:
@@ -52,7 +56,9 @@ class Gateway:
         except Exception:
             error_id = uuid.uuid4().hex
             logger.exception("function %s failed (error id %s)", route.function_name, error_id)
+            self.counts.add(500)
             return self.writer.error(500, "the function failed; see the server log", error_id=error_id)
 
     def reject(self, error: HttpError) -> Reply:
+        self.counts.add(error.status)
         return self.writer.error(error.status, error.message, error.headers)

@@ -74,4 +74,24 @@ def create_app() -> EchoServerApp:
     app = build_app(settings)
     if stop_telemetry is not None:
         app.on_shutdown.append(stop_telemetry)
+    _add_status_counts_to_the_timer_metrics()
     return app
+
+
+def _add_status_counts_to_the_timer_metrics() -> None:
+    """The server's own error answers join the timer's `/metrics` exposition (`http_server_errors_total`).
+
+    Only if the app imported the timer (importing it here would add its import time to every start);
+    `prometheus_client` is imported at the first scrape, by the collector's module.
+    """
+    if "python_worker_extension_timer" not in sys.modules:
+        return
+    from python_worker_extension_timer.collectors import register_collector
+
+    register_collector(_status_collector)
+
+
+def _status_collector() -> object:
+    from .status_metrics import collector
+
+    return collector()

@@ -3,13 +3,17 @@
 Uvicorn: a widely used, well-kept ASGI server with a C HTTP parser (httptools)
 and event loop (uvloop), keep-alive, and a graceful shutdown on SIGTERM that lets
 in-flight requests finish. With `WEB_CONCURRENCY` > 1, `supervisor` runs one
-uvicorn server per worker process on a shared socket.
+uvicorn server per worker process on a shared socket. Its connections go through
+`container.protocol` (header timeout, connection limit, lingering close, drain);
+the port is claimed first (`container.port_guard`): a second server exits 1.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import logging
 import os
 import shutil
 import signal
@@ -21,22 +25,39 @@ from types import FrameType
 
 import uvicorn
 
+from .connections import ConnectionGuard, GuardedServerState
 from .listening import announce_listening
 from .logs import log_config
+from .port_guard import PortInUse, claim_port, listening_socket
 from .settings import RUN_VARIABLE, STATISTICS_DIR_VARIABLE, ServerSettings, SettingsError, new_run_value
+from .status_counts import STATUS_COUNTS_DIR_VARIABLE
 from .supervisor import Supervisor
+
+logger = logging.getLogger("container.server")
+
+#: Seconds the supervisor gives its workers beyond the drain and the graceful timeout before it kills them
+#: (the application's shutdown flushes telemetry then), and the most it waits: Snowflake kills at 30 s.
+STOP_MARGIN_SECONDS = 3.0
+STOP_AT_MOST_SECONDS = 29.5
 
 
 class DrainingServer(uvicorn.Server):
-    """On shutdown, keep accepting and reading for `drain_seconds` before uvicorn's own shutdown.
+    """On shutdown, close idle connections, then keep accepting and reading for `drain_seconds`.
 
-    Uvicorn closes the listening socket and every connection with no request in
-    progress at once: a connection still in the accept queue, or a request whose
-    bytes were sent but not yet read, would be reset. The drain turns those into
-    requests, which then finish with their answer; after it, new connections are refused.
+    From the signal on every answer carries `Connection: close` and idle kept-alive
+    connections are closed (a lingering close, see `container.protocol`), before the
+    listening socket: a client learns at once not to send there again. Uvicorn closes
+    the listening socket and every connection with no request in progress at once: a
+    connection still in the accept queue, or a request whose bytes were sent but not yet
+    read, would be reset. The drain turns those into requests, which then finish with
+    their answer; after it, new connections are refused.
     """
 
     drain_seconds = 0.5
+
+    def __init__(self, config: uvicorn.Config, connection_limit: int = 1024, header_timeout: float = 30.0) -> None:
+        super().__init__(config)
+        self.server_state = GuardedServerState(ConnectionGuard(connection_limit, header_timeout))
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
@@ -44,6 +65,9 @@ class DrainingServer(uvicorn.Server):
             announce_listening()
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        state = self.server_state
+        assert isinstance(state, GuardedServerState)
+        await state.guard.drain(state.connections)  # type: ignore[arg-type]
         await asyncio.sleep(self.drain_seconds)
         await super().shutdown(sockets)
 
@@ -55,7 +79,7 @@ def uvicorn_config(settings: ServerSettings) -> uvicorn.Config:
         host=settings.host,
         port=settings.port,
         workers=settings.workers,
-        http="auto",
+        http="container.protocol:GuardedProtocol",  # imported by each worker process only
         loop="auto",
         lifespan="on",
         access_log=False,  # our own access log (container.access_log) writes the lines
@@ -96,14 +120,51 @@ def shared_statistics_directory(enabled: bool) -> Iterator[str | None]:
         shutil.rmtree(directory, ignore_errors=True)
 
 
+@contextlib.contextmanager
+def shared_status_counts_directory(enabled: bool) -> Iterator[str | None]:
+    """An empty directory for the workers' counts of the server's own answers (`container.status_counts`)."""
+    if not enabled:
+        yield None
+        return
+    directory = tempfile.mkdtemp(prefix="server-status-counts-")
+    os.environ[STATUS_COUNTS_DIR_VARIABLE] = directory
+    try:
+        yield directory
+    finally:
+        os.environ.pop(STATUS_COUNTS_DIR_VARIABLE, None)
+        shutil.rmtree(directory, ignore_errors=True)
+
+
 def run(settings: ServerSettings) -> int:
     config = uvicorn_config(settings)
-    if settings.workers == 1:
-        server = DrainingServer(config)
-        server.run()
-        return 0 if server.started else 3
-    with shared_statistics_directory(settings.merge_latency):
-        return Supervisor(config, DrainingServer, settings.workers).run()
+    try:
+        claim = claim_port(settings.host, settings.port)
+    except PortInUse as error:
+        print(f"error: {error}; stop that server or choose another SERVER_PORT", file=sys.stderr)
+        return 1
+    server_class = functools.partial(
+        DrainingServer, connection_limit=settings.connection_limit, header_timeout=settings.header_timeout_seconds
+    )
+    try:
+        if settings.workers == 1:
+            try:
+                sock = listening_socket(settings.host, settings.port, config.backlog, reuse_port=False)
+            except PortInUse as error:
+                print(f"error: {error}", file=sys.stderr)
+                return 1
+            server = server_class(config)
+            logger.info("serving on http://%s:%d with one worker process", settings.host, settings.port)
+            with sock:
+                server.run(sockets=[sock])
+            return 0 if server.started else 3
+        stop_timeout = min(
+            DrainingServer.drain_seconds + settings.graceful_timeout_seconds + STOP_MARGIN_SECONDS, STOP_AT_MOST_SECONDS
+        )
+        with shared_statistics_directory(settings.merge_latency), shared_status_counts_directory(True):
+            return Supervisor(config, server_class, settings.workers, stop_timeout).run()
+    finally:
+        if claim is not None:
+            claim.close()
 
 
 def _exit_cleanly(signum: int, frame: FrameType | None) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import resource
 import time
 import uuid
 from collections.abc import Mapping
@@ -38,6 +39,9 @@ class ServerSettings:
     max_in_flight: int = 256
     probe_path: str = "/healthcheck"
     body_timeout_seconds: int = 10
+    header_timeout_seconds: int = 30
+    #: Connections one worker process holds at most; 0 means from the file-descriptor limit (`connection_limit`).
+    max_connections: int = 0
     max_header_bytes: int = 64 * 1024
     keep_alive_seconds: int = 5
     graceful_timeout_seconds: int = 20
@@ -58,6 +62,10 @@ class ServerSettings:
             max_in_flight=_integer(environ, "SERVER_MAX_IN_FLIGHT", cls.max_in_flight, low=1),
             probe_path=environ.get("SERVER_PROBE_PATH") or cls.probe_path,
             body_timeout_seconds=_integer(environ, "SERVER_BODY_TIMEOUT_SECONDS", cls.body_timeout_seconds, low=1),
+            header_timeout_seconds=_integer(
+                environ, "SERVER_HEADER_TIMEOUT_SECONDS", cls.header_timeout_seconds, low=1
+            ),
+            max_connections=_integer(environ, "SERVER_MAX_CONNECTIONS", cls.max_connections, low=0, high=fd_bound()),
             max_header_bytes=_integer(environ, "SERVER_MAX_HEADER_BYTES", cls.max_header_bytes, low=1024),
             keep_alive_seconds=_integer(environ, "SERVER_KEEP_ALIVE_SECONDS", cls.keep_alive_seconds, low=1),
             graceful_timeout_seconds=_integer(
@@ -71,6 +79,30 @@ class ServerSettings:
             ),
             log_format=_choice(environ, "SERVER_LOG_FORMAT", cls.log_format, ("plain", "json")),
         )
+
+    @property
+    def connection_limit(self) -> int:
+        """The connections one worker process holds at most: SERVER_MAX_CONNECTIONS, else `fd_bound()`."""
+        return self.max_connections or fd_bound()
+
+
+#: File descriptors a worker process keeps for other things than connections (listening socket, logs,
+#: statistics files, the thread pool's pipes, imports), at least, or this share of the limit if larger.
+FD_RESERVE = 64
+FD_RESERVE_SHARE = 8
+
+
+def fd_bound(limit: int | None = None) -> int:
+    """The most connections a process may hold under its RLIMIT_NOFILE (soft) limit, leaving a reserve.
+
+    Past the limit `accept` fails with EMFILE and the server can neither answer nor log the request; below
+    it the server closes or refuses connections itself (see `container.connections`).
+    """
+    if limit is None:
+        limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    if limit == resource.RLIM_INFINITY or limit <= 0:
+        limit = 1 << 20
+    return max(1, limit - max(FD_RESERVE, limit // FD_RESERVE_SHARE))
 
 
 #: Where the kernel states a container's CPU limit: cgroup v2's `cpu.max` ("<quota> <period>" or

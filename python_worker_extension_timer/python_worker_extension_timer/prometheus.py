@@ -46,6 +46,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
 
 from .clock import NS_PER_SECOND
+from .collectors import registered_collectors
 from .histogram import OTEL_BOUNDARIES_NS, OTEL_BOUNDARIES_SECONDS
 from .snapshot import MergedView
 
@@ -150,8 +151,11 @@ class TimerCollector:
 def exposition(extension: Any, triggers: Triggers | None = None) -> tuple[bytes, str]:
     """The metrics of ``extension`` (``TimerExtension`` or a subclass) as ``(body, content_type)``.
 
-    ``triggers`` overrides the ``trigger`` labels (see :func:`metric_families`).
+    ``triggers`` overrides the ``trigger`` labels (see :func:`metric_families`). The collectors registered
+    with :func:`.collectors.register_collector` follow the timer's families.
     """
     registry = CollectorRegistry(auto_describe=False)
     registry.register(TimerCollector(extension.view, triggers))
+    for collector in registered_collectors():
+        registry.register(collector)
     return generate_latest(registry), CONTENT_TYPE

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from container.settings import ServerSettings, default_workers
+from container.settings import ServerSettings, default_workers, fd_bound
 from tests.support.asgi import http_scope
 from tests.support.raw_http import open_connection, read_response, request_bytes
 from tests.support.servers import container_env, start_container
@@ -57,22 +57,23 @@ def test_after_sigterm_new_connections_are_refused(tmp_path: Path) -> None:
 
 
 HELD_REQUEST = request_bytes("POST", "/echo", b'{"data": [[0, "held"]]}', {"Content-Type": "application/json"})
+HELD_APP = Path(__file__).resolve().parents[1] / "support" / "held_app"
 
 
 def test_a_saturated_server_answers_429_with_retry_after(tmp_path: Path) -> None:
-    server = start_container(tmp_path, SERVER_MAX_IN_FLIGHT="2", SERVER_ACCESS_LOG="0")
+    server = start_container(
+        tmp_path, SERVER_MAX_IN_FLIGHT="2", SERVER_ACCESS_LOG="0", FUNCTION_APP="held_app:app", PYTHONPATH=str(HELD_APP)
+    )
     held = []
     try:
-        for _ in range(2):  # two requests in flight: headers and half a body sent, the rest held back
+        for _ in range(2):  # two requests in flight, each held by its function for 3 s
             sock = open_connection(server.port)
-            sock.sendall(HELD_REQUEST[:-10])
+            sock.sendall(request_bytes("GET", "/hold?seconds=3"))
             held.append(sock)
-        time.sleep(0.3)
+        time.sleep(0.5)
         busy = httpx.post(f"{server.base_url}/echo", json={"data": [[0, "x"]]}, timeout=5)
         probe = httpx.get(f"{server.base_url}/healthcheck", timeout=5)
-        for sock in held:  # the held requests complete and are answered in full
-            sock.sendall(HELD_REQUEST[-10:])
-        answers = [read_response(sock) for sock in held]
+        answers = [read_response(sock, "GET") for sock in held]  # the held requests are answered in full
         after = httpx.post(f"{server.base_url}/echo", json={"data": [[0, "x"]]}, timeout=5)
     finally:
         for sock in held:
@@ -82,7 +83,7 @@ def test_a_saturated_server_answers_429_with_retry_after(tmp_path: Path) -> None
     assert busy.headers["retry-after"] == "1"
     assert "busy" in busy.json()["error"]
     assert probe.status_code == 200, "the readiness probe must never be refused"
-    assert [(status, json.loads(body)) for status, _, body in answers] == [(200, {"data": [[0, "I said held"]]})] * 2
+    assert [(status, body) for status, _, body in answers] == [(200, b"held")] * 2
     assert after.status_code == 200
 
 
@@ -105,6 +106,8 @@ def test_json_log_lines_have_a_body_for_snowflake(tmp_path: Path) -> None:
         ("SERVER_ACCESS_LOG", "maybe"),
         ("SERVER_LOG_FORMAT", "xml"),
         ("SERVER_GRACEFUL_TIMEOUT_SECONDS", "60"),
+        ("SERVER_HEADER_TIMEOUT_SECONDS", "0"),
+        ("SERVER_MAX_CONNECTIONS", "100000000"),  # above the file-descriptor limit
     ],
 )
 def test_a_bad_setting_stops_the_server_with_a_clear_message(name: str, value: str) -> None:
@@ -125,6 +128,20 @@ def test_settings_default_to_local_use() -> None:
     settings = ServerSettings.from_environ({})
     assert (settings.host, settings.port, settings.app) == ("127.0.0.1", 8080, "function_app:app")
     assert settings.graceful_timeout_seconds < 30
+
+
+@pytest.mark.parametrize(
+    "nofile, bound",
+    [(128, 64), (256, 192), (1024, 896), (65536, 57344), (1, 1)],
+)
+def test_the_connection_limit_stays_below_the_file_descriptor_limit(nofile: int, bound: int) -> None:
+    assert fd_bound(nofile) == bound
+
+
+def test_the_connection_limit_is_the_setting_or_else_from_the_file_descriptor_limit() -> None:
+    assert ServerSettings.from_environ({"SERVER_MAX_CONNECTIONS": "100"}).connection_limit == 100
+    assert ServerSettings.from_environ({}).connection_limit == fd_bound()
+    assert ServerSettings.from_environ({}).header_timeout_seconds == 30
 
 
 def cgroup_files(root: Path, files: dict[str, str]) -> tuple[str, tuple[str, ...]]:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
@@ -117,3 +120,62 @@ def test_the_collector_serves_beside_other_metrics_in_a_registry(timed):
     registry = CollectorRegistry()
     registry.register(TimerCollector(TimerExtension.view, "http"))
     assert b'faas_invocations_total{function="echo",trigger="http"} 1.0' in generate_latest(registry)
+
+
+class CountingCollector:
+    """A collector of one family, `host_things_total`, as a host process (our server, say) would register."""
+
+    def collect(self):
+        from prometheus_client.core import CounterMetricFamily
+
+        family = CounterMetricFamily("host_things", "Things the host counted.", labels=["kind"])
+        family.add_metric(["a"], 3)
+        yield family
+
+
+@pytest.fixture
+def registered():
+    from python_worker_extension_timer.collectors import register_collector, unregister_collector
+
+    made = []
+
+    def factory():
+        made.append(CountingCollector())
+        return made[-1]
+
+    register_collector(factory)
+    yield made
+    unregister_collector(factory)
+
+
+def test_a_registered_collector_follows_the_timer_families_in_every_exposition(timed, registered):
+    timed(1)
+    for _ in range(3):
+        body, _ = exposition(TimerExtension, "http")
+        families = [f.name for f in text_string_to_metric_families(body.decode())]
+        assert families[-1] == "host_things" and families[0] == "faas_invoke_duration_seconds"
+        assert b'host_things_total{kind="a"} 3.0' in body
+    assert len(registered) == 1, "the factory runs once, at the first exposition"
+
+
+def test_an_unregistered_collector_is_gone_from_the_exposition(timed):
+    from python_worker_extension_timer.collectors import register_collector, unregister_collector
+
+    def factory():
+        return CountingCollector()
+
+    register_collector(factory)
+    assert b"host_things_total" in exposition(TimerExtension, "http")[0]
+    unregister_collector(factory)
+    assert b"host_things_total" not in exposition(TimerExtension, "http")[0]
+
+
+def test_registering_a_collector_does_not_import_prometheus_client():
+    code = (
+        "import sys\n"
+        "from python_worker_extension_timer.collectors import register_collector\n"
+        "register_collector(lambda: None)\n"
+        "assert 'prometheus_client' not in sys.modules, 'imported'\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
