@@ -100,7 +100,11 @@ class AppTriggers:
     def _read(self, name: str) -> str:
         imported = [module for module in (sys.modules.get(m) for m in self.modules()) if module is not None]
         try:
-            found = {function.name: faas_trigger(function.trigger_type) for function in registered_functions(imported)}
+            found = {  # a function whose trigger decorator has not run yet (the app is importing) is not known yet
+                function.name: faas_trigger(function.trigger_type)
+                for function in registered_functions(imported)
+                if function.trigger_type is not None
+            }
         except Exception:  # never let reading the app's metadata break a call: unknown is "other"
             found = {}
         with self._lock:

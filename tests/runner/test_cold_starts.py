@@ -122,6 +122,12 @@ def test_the_slowest_import_and_the_cold_first_call_are_shown(cold_server: Serve
     assert stats["startup"]["first_calls"]["lazy"] == [{"pid": process["pid"], "duration_ms": cold["duration_ms"]}]
 
 
+def test_the_server_names_the_module_it_loads_as_the_workers_script(cold_server: ServerProcess) -> None:
+    httpx.get(cold_server.base_url + "/lazy", timeout=10)
+    [process] = httpx.get(cold_server.base_url + "/latency", timeout=10).json()["processes"]
+    assert process["startup"]["app_loaded_by"] == "import of cold_app finished"  # FUNCTION_APP=cold_app:app
+
+
 def metric_samples(base_url: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
     """Each sample by name and labels, the trigger label left out (what it says is not tested here)."""
     text = httpx.get(base_url + "/metrics", timeout=10).text

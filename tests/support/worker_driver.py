@@ -18,6 +18,7 @@ import json
 import sys
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 from opentelemetry import metrics
@@ -36,6 +37,8 @@ import function_app  # noqa: E402  (the app's: the driver runs in its folder)
 from container.invocation import ExtensionHooks, InvocationContext  # noqa: E402
 
 INDEXED = {function.get_function_name(): function for function in function_app.app.get_functions()}
+#: The function directory the worker names for a v2 app: the app's root folder.
+SCRIPT_ROOT = str(Path(function_app.__file__ or ".").resolve().parent)
 HOOKS = ExtensionHooks()
 POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="function")
 
@@ -66,7 +69,7 @@ def call(name: str, argument: Any) -> str:
     """One invocation in the worker's order; what it ended with: `returned` or `raised`."""
     function = INDEXED[name]
     args = {function.get_trigger().name: argument}
-    context = InvocationContext(name, str(function_app.__file__), str(uuid.uuid4()))
+    context = InvocationContext(name, SCRIPT_ROOT, str(uuid.uuid4()))
     found = HOOKS.registered(name) if HOOKS.enabled else None
     user_function = function.get_user_function()
 
@@ -114,7 +117,7 @@ def otel_points() -> dict[str, dict[str, list[str]]]:
 
 def main() -> None:
     for name in INDEXED:
-        HOOKS.function_loaded(name, str(function_app.__file__))
+        HOOKS.function_loaded(name, SCRIPT_ROOT)
     outcomes = [call(name, argument) for name, argument in INVOCATIONS]
     from python_worker_extension_timer import TimerExtension
     from python_worker_extension_timer.prometheus import exposition
