@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from azure.functions import AppExtensionBase, Context
 
@@ -25,10 +25,11 @@ from .settings import (
     Settings,
     make_settings,
 )
-from .snapshot import MergedView
 from .startup import PROCESS, StartupRecord, summary_attributes, summary_line
-from .state import TimerState, opentelemetry_sink
-from .untimed import warn_if_untimed
+from .state import TimerState
+
+if TYPE_CHECKING:
+    from .snapshot import MergedView
 
 __all__ = ["TimerExtension", "timed"]
 
@@ -88,7 +89,8 @@ class TimerExtension(AppExtensionBase):
         if cls.__qualname__ == "TimerExtension" and cls.__module__ == __name__:
             # Only the base class feeds OpenTelemetry: a subclass's hooks see the same
             # invocations, and one set of instruments per process must count them once.
-            cls._state.sink = opentelemetry_sink(lambda: cls._state.local_totals())
+            cls._state.opentelemetry_totals = lambda: cls._state.local_totals()
+            cls._state.connect_opentelemetry()
 
     @classmethod
     def configure(
@@ -177,6 +179,7 @@ class TimerExtension(AppExtensionBase):
         cls._state.apply(settings)
         PROCESS.slowest = settings.slowest_imports
         cls._state.ensure_publishing(cls.__name__)
+        cls._state.connect_opentelemetry()
 
     # --- worker hooks ---------------------------------------------------
 
@@ -202,6 +205,7 @@ class TimerExtension(AppExtensionBase):
                 state.loaded.add(function_name)
             state.function(function_name)
             state.ensure_publishing(cls.__name__)
+            state.connect_opentelemetry()
             PROCESS.app_loaded_now("the worker's function-load hook")
         except Exception as exc:
             cls._problem("post_function_load_app_level", exc)
@@ -464,6 +468,8 @@ PROCESS.on_over(TimerExtension._log_startup)
 
 def _check_untimed(module: str) -> None:
     """Once the app module is imported: warn if some of its functions would go untimed here."""
+    from .untimed import warn_if_untimed  # here: the package's import stays short
+
     warn_if_untimed(module)
 
 

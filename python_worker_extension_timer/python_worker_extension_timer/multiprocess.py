@@ -25,9 +25,12 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .snapshot import ProcessRecord
+if TYPE_CHECKING:  # imported where used: a process of a server without a shared directory never loads them
+    from pathlib import Path
+
+    from .snapshot import ProcessRecord
 
 __all__ = [
     "ENV_VAR",
@@ -52,7 +55,11 @@ logger = logging.getLogger("python_worker_extension_timer")
 def shared_directory(environ: os._Environ[str] | dict[str, str] | None = None) -> Path | None:
     """The directory named by :data:`ENV_VAR`, or ``None`` when the variable is unset or empty."""
     value = (os.environ if environ is None else environ).get(ENV_VAR, "").strip()
-    return Path(value) if value else None
+    if not value:
+        return None
+    from pathlib import Path
+
+    return Path(value)
 
 
 class Publisher:
@@ -129,6 +136,8 @@ def read_records(
     Files that cannot be read or parsed (another format, a directory removed
     under us) are skipped.
     """
+    from .snapshot import ProcessRecord
+
     now = time.time() if now is None else now
     records = []
     try:

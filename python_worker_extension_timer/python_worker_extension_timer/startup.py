@@ -36,8 +36,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.machinery import ModuleSpec
-from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from .import_profile import DEFAULT_SLOWEST, ImportProfile, ImportProfiler
 
@@ -58,7 +57,7 @@ logger = logging.getLogger("python_worker_extension_timer")
 
 
 def process_start_time(
-    proc: Path = Path("/proc"), now: Callable[[], float] = time.time
+    proc: str | os.PathLike[str] = "/proc", now: Callable[[], float] = time.time
 ) -> tuple[float | None, str | None]:
     """When this process started, in seconds since the epoch, or ``(None, why not)``.
 
@@ -68,7 +67,8 @@ def process_start_time(
     seconds only). The resolution is one tick (10 ms).
     """
     try:
-        raw = (proc / "self" / "stat").read_text()
+        with open(os.path.join(proc, "self", "stat"), encoding="utf-8") as stat:  # no pathlib: not loaded yet
+            raw = stat.read()
         # Field 2, the command name in parentheses, may hold spaces and parentheses: split after the last ')'.
         fields = raw[raw.rindex(")") + 2 :].split()
         ticks = int(fields[19])  # field 22 of the whole line
@@ -82,9 +82,8 @@ def process_start_time(
     return now() - age, None
 
 
-@dataclass
-class FirstCall:
-    """The first call of one function in this process (wall-clock seconds)."""
+class FirstCall(NamedTuple):
+    """The first call of one function in this process (wall-clock seconds; a named tuple, cheap to define)."""
 
     started: float
     ended: float
@@ -208,12 +207,15 @@ class Startup:
         Start the import profiler now.
     wall: Callable[[], float]
         The wall clock in seconds (``time.time``).
-    proc: Path
+    proc: str | os.PathLike[str]
         Where ``/proc`` is (tests point it elsewhere).
     """
 
     def __init__(
-        self, profile_imports: bool = True, wall: Callable[[], float] = time.time, proc: Path = Path("/proc")
+        self,
+        profile_imports: bool = True,
+        wall: Callable[[], float] = time.time,
+        proc: str | os.PathLike[str] = "/proc",
     ) -> None:
         self._wall = wall
         self._lock = threading.Lock()
