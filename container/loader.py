@@ -16,7 +16,6 @@ from .invocation import Invoker, describe_hooks
 from .requests import RequestConverter
 from .routing import RouteTable, route_prefix_from_host_json
 from .settings import ServerSettings
-from .telemetry import start_otlp_metrics
 
 logger = logging.getLogger("container.loader")
 
@@ -58,7 +57,11 @@ def build_app(
 def create_app() -> EchoServerApp:
     """The factory uvicorn calls in each worker process."""
     settings = ServerSettings.from_environ()
-    stop_telemetry = start_otlp_metrics() if settings.otlp_metrics else None
+    stop_telemetry = None
+    if settings.otlp_metrics:
+        from .telemetry import start_otlp_metrics  # here: only a server that pushes metrics loads it
+
+        stop_telemetry = start_otlp_metrics()
     app = build_app(settings)
     if stop_telemetry is not None:
         app.on_shutdown.append(stop_telemetry)

@@ -11,11 +11,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import shutil
 import signal
 import socket
 import sys
-import tempfile
 from collections.abc import Iterator
 from types import FrameType
 
@@ -24,7 +22,6 @@ import uvicorn
 from .listening import announce_listening
 from .logs import log_config
 from .settings import STATISTICS_DIR_VARIABLE, ServerSettings, SettingsError
-from .supervisor import Supervisor
 
 
 class DrainingServer(uvicorn.Server):
@@ -55,8 +52,11 @@ def uvicorn_config(settings: ServerSettings) -> uvicorn.Config:
         host=settings.host,
         port=settings.port,
         workers=settings.workers,
-        http="auto",
-        loop="auto",
+        # Named, not "auto": uvicorn then imports the one implementation instead of probing for others, and
+        # no WebSocket protocol at all (no route of ours speaks it).
+        http="httptools",
+        loop="uvloop" if sys.platform != "win32" else "asyncio",  # as container/requirements.txt installs
+        ws="none",
         lifespan="on",
         access_log=False,  # our own access log (container.access_log) writes the lines
         log_config=log_config(settings.log_level, settings.log_format),
@@ -79,6 +79,9 @@ def shared_statistics_directory(enabled: bool) -> Iterator[str | None]:
     if not enabled:
         yield None
         return
+    import shutil  # here: a server of one worker process never needs them
+    import tempfile
+
     directory = tempfile.mkdtemp(prefix="timer-statistics-")
     previous = os.environ.get(STATISTICS_DIR_VARIABLE)
     os.environ[STATISTICS_DIR_VARIABLE] = directory
@@ -98,6 +101,8 @@ def run(settings: ServerSettings) -> int:
         server = DrainingServer(config)
         server.run()
         return 0 if server.started else 3
+    from .supervisor import Supervisor  # here: one worker process needs no supervisor (nor multiprocessing)
+
     with shared_statistics_directory(settings.merge_latency):
         return Supervisor(config, DrainingServer, settings.workers).run()
 

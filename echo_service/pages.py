@@ -10,8 +10,6 @@ from html import escape
 from string import Template
 from typing import Any
 
-from . import latency_view
-
 TITLE = "Welcome to echo service!"
 LATENCY_TITLE = "Latency of each function"
 AUTO_REFRESH_SECONDS = 5
@@ -205,6 +203,13 @@ def latency_page(snapshot: Mapping[str, Any], *, auto_refresh: bool = False) -> 
         f'<p class="note" id="coverage">Covers {coverage}. Times are per invocation, measured by the timer '
         "extension inside the workers; the last 5 minutes are the current minute and the 5 before it; "
         "the chart shows the last hour minute by minute; dashed lines mark p50 and p99 since start.</p>"
-        + latency_view.sections(snapshot)
+        + _latency_sections(snapshot)
     )
     return _LAYOUT.substitute(title=escape(LATENCY_TITLE), icon=_ICON, head=head, content=content)
+
+
+def _latency_sections(snapshot: Mapping[str, Any]) -> str:
+    """The latency page's sections; their modules are imported at the first page request, not at start-up."""
+    from . import latency_view
+
+    return latency_view.sections(snapshot)
