@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import os
 import signal
 import socket
@@ -38,11 +39,19 @@ class DrainingServer(uvicorn.Server):
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
         if self.started:
+            collect_from_now_on()
             announce_listening()
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         await asyncio.sleep(self.drain_seconds)
         await super().shutdown(sockets)
+
+
+def collect_from_now_on() -> None:
+    """Start-up is over (`python -m container` turned the garbage collector off for it): what it made lives as
+    long as the process, so it is frozen, never scanned again, and the collector runs from now on."""
+    gc.freeze()
+    gc.enable()
 
 
 def uvicorn_config(settings: ServerSettings) -> uvicorn.Config:
@@ -103,6 +112,7 @@ def run(settings: ServerSettings) -> int:
         return 0 if server.started else 3
     from .supervisor import Supervisor  # here: one worker process needs no supervisor (nor multiprocessing)
 
+    collect_from_now_on()  # the supervisor's start is over; its worker processes start afresh
     with shared_statistics_directory(settings.merge_latency):
         return Supervisor(config, DrainingServer, settings.workers).run()
 
