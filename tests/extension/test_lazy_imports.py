@@ -6,15 +6,10 @@ Each case runs in a fresh interpreter, where ``sys.modules`` tells exactly what 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import textwrap
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.fresh_python import TWO_TIMED_FUNCTIONS, run_python
 
 #: What a process that times its functions and reads its statistics never needs unless asked.
 OPTIONAL_PREFIXES = (
@@ -32,49 +27,31 @@ loaded = sorted(name for name in sys.modules if any(name == p or name.startswith
 print(json.dumps(loaded))
 """
 
-#: A small app of two timed functions, called on the warm path, its statistics read.
-TIMED_APP = """
-import azure.functions as func
-from python_worker_extension_timer import TimerExtension, timed
-
-TimerExtension.configure()
-
-@timed
-def echo(req):
-    return func.HttpResponse("x")
-
-@timed
-def ui(req):
-    return func.HttpResponse("y")
-
+#: Two timed functions, called on the warm path, their statistics read.
+TIMED_APP = (
+    TWO_TIMED_FUNCTIONS
+    + """
 for function in (echo, ui, echo, ui, echo):
     function(req=func.HttpRequest("GET", "/", body=b""))
 assert TimerExtension.stats()["functions"]["echo"]["count"] == 3
 """
+)
 
 
-def run_python(code: str) -> list[str]:
+def loaded_optional_modules(code: str) -> list[str]:
     """Run ``code`` in a fresh interpreter; the optional modules it had loaded at the end."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "python_worker_extension_timer"), str(ROOT)])}
-    done = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code) + REPORT, *OPTIONAL_PREFIXES],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=60,
-    )
+    done = run_python(code + REPORT, *OPTIONAL_PREFIXES)
     assert done.returncode == 0, done.stderr
     loaded: list[str] = json.loads(done.stdout.strip().splitlines()[-1])
     return loaded
 
 
 def test_importing_the_timer_loads_no_optional_module():
-    assert run_python("import python_worker_extension_timer") == []
+    assert loaded_optional_modules("import python_worker_extension_timer") == []
 
 
 def test_timing_calls_and_reading_statistics_load_no_optional_module():
-    assert run_python(TIMED_APP) == []
+    assert loaded_optional_modules(TIMED_APP) == []
 
 
 @pytest.mark.parametrize(
@@ -89,4 +66,4 @@ def test_timing_calls_and_reading_statistics_load_no_optional_module():
     ids=["a scrape loads Prometheus", "an app that imports OpenTelemetry is fed"],
 )
 def test_an_optional_part_is_loaded_when_something_asks_for_it(asking: str, loaded: str):
-    assert loaded in run_python(TIMED_APP + asking + "\nTimerExtension.stats()\n")
+    assert loaded in loaded_optional_modules(TIMED_APP + asking + "\nTimerExtension.stats()\n")

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import azure.functions as func
@@ -16,6 +12,7 @@ from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from python_worker_extension_timer import TimerExtension
 from python_worker_extension_timer.histogram import OTEL_BOUNDARIES_SECONDS
 from python_worker_extension_timer.otel import OpenTelemetrySink
+from tests.support.fresh_python import TWO_TIMED_FUNCTIONS, run_python
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -93,13 +90,6 @@ def test_abandoned_invocations_count_as_errors(reader, worker, clock, make_conte
     assert point_for(reader, "faas.errors").value == 1
 
 
-def run_python(code: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "python_worker_extension_timer"), str(ROOT)])}
-    return subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, env=env, cwd=ROOT, timeout=60
-    )
-
-
 def test_the_global_meter_provider_set_later_receives_the_invocations():
     done = run_python("""
         import azure.functions as func
@@ -160,22 +150,6 @@ reader = InMemoryMetricReader()
 metrics.set_meter_provider(MeterProvider(metric_readers=[reader]))
 """
 
-TIMER_AND_APP = """
-import azure.functions as func
-from python_worker_extension_timer import TimerExtension, timed
-
-TimerExtension.configure()
-
-@timed
-def echo(req):
-    return func.HttpResponse("x")
-
-@timed
-def ui(req):
-    return func.HttpResponse("y")
-"""
-
-
 #: Five calls, then every point the reader holds, per metric: (attributes, count, value).
 CALLS_AND_POINTS = """
 for function in (echo, ui, echo, ui, echo):
@@ -192,7 +166,7 @@ print(repr(found))
 
 @pytest.mark.parametrize(
     "setup",
-    [SDK_SETUP + TIMER_AND_APP, TIMER_AND_APP + SDK_SETUP],
+    [SDK_SETUP + TWO_TIMED_FUNCTIONS, TWO_TIMED_FUNCTIONS + SDK_SETUP],
     ids=["SDK set up before the timer is imported", "SDK set up after the app is set up"],
 )
 def test_a_process_records_one_init_duration_and_one_cold_start_per_function(setup: str):
