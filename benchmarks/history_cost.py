@@ -36,9 +36,9 @@ sys.path.insert(0, str(ROOT / "python_worker_extension_timer"))
 sys.path.insert(1, str(ROOT))
 
 from benchmarks.harness import table  # noqa: E402
-from echo_service.pages import latency_page  # noqa: E402
 from python_worker_extension_timer.clock import NS_PER_MINUTE, ManualClock, Timebase  # noqa: E402
 from python_worker_extension_timer.function_stats import FunctionStats  # noqa: E402
+from python_worker_extension_timer.page import render_page  # noqa: E402
 from python_worker_extension_timer.snapshot import MergedView, ProcessRecord  # noqa: E402
 
 #: The last commit before the history: the timer as it was.
@@ -155,7 +155,7 @@ def reading(rounds: int) -> None:
         latency_json()
         timings["GET /latency (merge, summarise, JSON)"].append(time.perf_counter() - started)
         started = time.perf_counter()
-        latency_page(latency_json()[1])
+        render_page(latency_json()[1])
         timings["GET /ui/latency (and draw)"].append(time.perf_counter() - started)
     rows = [
         [name, f"{min(values) * 1000:.1f}", f"{sorted(values)[len(values) // 2] * 1000:.1f}"]

@@ -1,13 +1,12 @@
 """The HTTP functions: plain functions over `HttpRequest` -> `HttpResponse`.
 
 Both runtimes call these very functions: the Azure Functions worker through
-`function_app.py`, and our own server in `container/`.
+`function_app.py`, and our own server in `container/`. The latency statistics
+are not here: the timer extension serves them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
 from urllib.parse import parse_qs
 
 import azure.functions as func
@@ -15,7 +14,7 @@ import azure.functions as func
 from . import pages, settings
 from .batch import answer_batch
 from .errors import PayloadTooLarge, RequestError, UnsupportedMediaType
-from .responses import errors_as_json, errors_as_page, html_response, json_response, text_response
+from .responses import errors_as_json, errors_as_page, html_response, text_response
 
 READY_TEXT = "I'm ready!"
 MAX_UI_INPUT_CHARS = 10_000
@@ -36,33 +35,6 @@ def echo(req: func.HttpRequest) -> func.HttpResponse:
 def healthcheck(req: func.HttpRequest) -> func.HttpResponse:
     """GET /healthcheck: the readiness probe of Snowpark Container Services."""
     return text_response(READY_TEXT)
-
-
-Snapshot = Callable[[], Mapping[str, Any]]
-
-
-def latency(req: func.HttpRequest, snapshot: Snapshot) -> func.HttpResponse:
-    """GET /latency: the timer extension's statistics of the whole server, as JSON."""
-    response = json_response(snapshot())
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-def latency_page(req: func.HttpRequest, snapshot: Snapshot) -> func.HttpResponse:
-    """GET /ui/latency: the same statistics as a page with a histogram per function."""
-    auto_refresh = req.params.get("refresh", "") not in ("", "0")
-    response = html_response(pages.latency_page(snapshot(), auto_refresh=auto_refresh))
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-Exposition = Callable[[], "tuple[bytes, str]"]
-
-
-def metrics(req: func.HttpRequest, exposition: Exposition) -> func.HttpResponse:
-    """GET /metrics: the same statistics in the Prometheus text format, for scrapers such as Snowflake's sidecar."""
-    body, content_type = exposition()
-    return func.HttpResponse(body, headers={"Content-Type": content_type, "Cache-Control": "no-store"})
 
 
 def _form_with_error(req: func.HttpRequest, error: RequestError) -> str:

@@ -20,6 +20,7 @@ from .multiprocess import Publisher, read_records, shared_directory
 from .settings import Settings
 from .startup import PROCESS, FirstCall
 from .tally import Tally
+from .triggers import APP_TRIGGERS
 
 if TYPE_CHECKING:  # imported where used: a process that neither reads statistics nor feeds OpenTelemetry skips them
     from .otel import OpenTelemetrySink
@@ -183,6 +184,7 @@ class TimerState:
             functions={str(name): stats.read() for name, stats in list(self.functions.items())},
             mode=self.mode(),
             startup=PROCESS.record(self.first_calls),
+            triggers={str(name): APP_TRIGGERS.of(name) for name in list(self.functions)},
         )
 
     def mode(self) -> str:

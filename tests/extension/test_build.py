@@ -96,6 +96,14 @@ def test_the_wheel_contains_py_typed_and_license_and_no_tests(artifacts):
     assert metadata["Description-Content-Type"] == "text/markdown"
 
 
+def test_the_wheel_ships_every_module_of_the_source_tree_sub_packages_included(artifacts):
+    package = PROJECT_DIR / NAME
+    sources = {f"{NAME}/{path.relative_to(package).as_posix()}" for path in package.rglob("*.py")}
+    assert f"{NAME}/page/document.py" in sources
+    with zipfile.ZipFile(artifacts["wheel"]) as wheel:
+        assert sources <= set(wheel.namelist())
+
+
 def wheel_metadata(artifacts) -> email.message.Message:
     with zipfile.ZipFile(artifacts["wheel"]) as wheel:
         return email.message_from_bytes(wheel.read(f"{NAME}-{VERSION}.dist-info/METADATA"))

@@ -14,8 +14,7 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
-from .latency_view import _count, _tick, _ticks, axis_range, nice_ceil
-from .latency_view import _ms as _format_ms
+from .scales import axis_range, format_count, format_ms, format_tick, log_ticks, nice_ceil
 
 WIDTH, HEIGHT = 600, 254
 LEFT, RIGHT = 48, 8
@@ -70,16 +69,18 @@ def _svg(function: str, minutes: Sequence[Mapping[str, Any]]) -> str:
         f"<desc>{escape(_summary(minutes))}</desc>",
         _legend(),
     ]
-    for value in _ticks(low, high):
+    for value in log_ticks(low, high):
         y = y_of(value)
         parts.append(f'<line class="grid" x1="{LEFT}" y1="{y:.1f}" x2="{LEFT + PLOT_WIDTH}" y2="{y:.1f}"/>')
-        parts.append(f'<text class="tick" x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{_tick(value)}</text>')
+        parts.append(f'<text class="tick" x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{format_tick(value)}</text>')
     parts.append(f'<text class="caption" x="{LEFT - 6}" y="{LATENCY_TOP - 14}" text-anchor="end">ms</text>')
     parts.append(f'<text class="caption" x="{LEFT - 6}" y="{CALLS_TOP - 15}" text-anchor="end">calls</text>')
     for count in (0, top_calls):
         y = calls_bottom - CALLS_HEIGHT * count / top_calls
         parts.append(f'<line class="grid" x1="{LEFT}" y1="{y:.1f}" x2="{LEFT + PLOT_WIDTH}" y2="{y:.1f}"/>')
-        parts.append(f'<text class="tick" x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{_count(count)}</text>')
+        parts.append(
+            f'<text class="tick" x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{format_count(count)}</text>'
+        )
     parts.append(f'<line class="axis" x1="{LEFT}" y1="{calls_bottom}" x2="{LEFT + PLOT_WIDTH}" y2="{calls_bottom}"/>')
     for index, minute in enumerate(minutes):
         calls, errors = int(minute.get("calls") or 0), int(minute.get("errors") or 0)
@@ -213,4 +214,4 @@ def _table(function: str, minutes: Sequence[Mapping[str, Any]]) -> str:
 
 
 def _ms(value: Any) -> str:
-    return "–" if value is None else f"{_format_ms(float(value))} ms"
+    return "–" if value is None else f"{format_ms(float(value))} ms"

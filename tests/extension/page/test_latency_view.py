@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from echo_service import pages
-from echo_service.latency_view import DISPLAY_BINS, histogram_svg, rebin
+from python_worker_extension_timer.page import render_page
+from python_worker_extension_timer.page.histogram_chart import DISPLAY_BINS, histogram_svg, rebin
 
 NO_TIMES = {"min_ms": None, "mean_ms": None, "max_ms": None, "p50_ms": None, "p90_ms": None, "p99_ms": None}
 SNAPSHOT = {
@@ -124,7 +124,7 @@ def test_the_histogram_is_an_accessible_inline_svg_with_a_bar_per_bin() -> None:
 
 
 def test_the_latency_page_lists_each_function_with_its_figures_escaped() -> None:
-    page = pages.latency_page(SNAPSHOT)
+    page = render_page(SNAPSHOT)
     assert '<td data-stat="count">3</td>' in page and '<td data-stat="errors">1</td>' in page
     assert '<td data-stat="p50">0.5 ms</td>' in page
     assert "&lt;b&gt;ui&lt;/b&gt;" in page and "<b>ui</b>" not in page
@@ -132,11 +132,11 @@ def test_the_latency_page_lists_each_function_with_its_figures_escaped() -> None
 
 
 def test_the_latency_page_explains_when_there_are_no_statistics() -> None:
-    assert "PYTHON_ENABLE_WORKER_EXTENSIONS" in pages.latency_page({"functions": {}})
+    assert "PYTHON_ENABLE_WORKER_EXTENSIONS" in render_page({"functions": {}})
 
 
 def test_the_latency_page_states_which_processes_and_time_it_covers() -> None:
-    page = pages.latency_page(SNAPSHOT)
+    page = render_page(SNAPSHOT)
     assert (
         '<p class="note" id="coverage">Covers 1 worker process (and 1 that exited, whose counts are kept), '
         "since 03:05:00 UTC." in page
@@ -144,7 +144,7 @@ def test_the_latency_page_states_which_processes_and_time_it_covers() -> None:
 
 
 def test_each_function_shows_the_last_minutes_and_since_start_with_their_own_counts() -> None:
-    page = pages.latency_page(SNAPSHOT)
+    page = render_page(SNAPSHOT)
     window, total = figures(page, "echo", "window"), figures(page, "echo", "total")
     assert "<caption>Last 5 minutes</caption>" in window and '<td data-stat="count">2</td>' in window
     assert '<td data-stat="errors">0</td>' in window
@@ -153,14 +153,14 @@ def test_each_function_shows_the_last_minutes_and_since_start_with_their_own_cou
 
 
 def test_the_processes_table_lists_each_pid_with_its_invocations() -> None:
-    page = pages.latency_page(SNAPSHOT)
+    page = render_page(SNAPSHOT)
     assert re.findall(r'<tr data-pid="([^"]*)">', page) == ["4101", "4102"]
     assert '<td>4101</td><td data-stat="count">2</td><td data-stat="errors">1</td>' in process_row(page, "4101")
     assert '<td>4102</td><td data-stat="count">1</td><td data-stat="errors">0</td>' in process_row(page, "4102")
 
 
 def test_the_processes_table_says_which_processes_exited() -> None:
-    page = pages.latency_page(SNAPSHOT)
+    page = render_page(SNAPSHOT)
     assert "<td>running</td>" in process_row(page, "4101")
     assert "<td>exited</td>" in process_row(page, "4102") and "running" not in process_row(page, "4102")
 
@@ -171,13 +171,13 @@ def test_coverage_and_process_values_are_escaped() -> None:
         "coverage": "<script>alert(1)</script>",
         "processes": [{"pid": '7" onclick="alert(1)', "alive": True, "since": "<img src=x>", "count": 1, "errors": 0}],
     }
-    page = pages.latency_page(hostile)
+    page = render_page(hostile)
     assert "Covers &lt;script&gt;alert(1)&lt;/script&gt;." in page and "<script>" not in page
     assert '<tr data-pid="7&quot; onclick=&quot;alert(1)">' in page and 'onclick="' not in page
     assert '">&lt;img src=x&gt;</time>' in page and "<img" not in page
 
 
 def test_the_latency_page_says_when_nothing_is_recorded_and_why() -> None:
-    page = pages.latency_page({"enabled": False, "reason": "no hooks <here>", "functions": {"echo": {"count": 0}}})
+    page = render_page({"enabled": False, "reason": "no hooks <here>", "functions": {"echo": {"count": 0}}})
     assert 'id="not-recording">Not recording: no hooks &lt;here&gt;.' in page
     assert 'data-function="echo"' not in page

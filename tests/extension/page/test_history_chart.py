@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from echo_service import pages
-from echo_service.history_chart import history_svg
+from python_worker_extension_timer.page import render_page
+from python_worker_extension_timer.page.history_chart import history_svg
 
 
 def minute(hhmm: str, calls: int = 0, errors: int = 0, p50: float | None = None, p99: float | None = None) -> dict:
@@ -101,7 +101,7 @@ def test_the_latency_page_draws_the_history_of_each_function() -> None:
         "history": HISTORY,
         "histogram": {"bounds_ms": [1.0], "counts": [14]},
     }
-    page = pages.latency_page({"functions": {"echo": total}, "window": {"functions": {}}}, auto_refresh=True)
+    page = render_page({"functions": {"echo": total}, "window": {"functions": {}}}, auto_refresh=True)
     section = page[page.index('data-function="echo"') :]
     assert section.index('<svg class="history"') < section.index('<svg class="histogram"')
     assert '<meta http-equiv="refresh" content="5">' in page
