@@ -34,6 +34,7 @@ SCRIPTS = [
     "request_cost.py",
     "startup_memory.py",
     "cold_start.py",
+    "first_answer.py",
 ]
 
 

@@ -88,6 +88,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     TimerExtension.configure(log_level=None)
+    TimerExtension._state.opentelemetry_totals = None  # the sink is the benchmark's choice, never attached by itself
     sinks: dict[str, Callable[[], OpenTelemetrySink | None]] = {}
     totals = TimerExtension._state.local_totals
     api_sink = OpenTelemetrySink(totals)  # the global provider is still the API's proxy: no SDK

@@ -18,7 +18,6 @@ from .listening import app_module_is
 from .requests import RequestConverter
 from .routing import RouteTable, indexed_functions, route_prefix_from_host_json
 from .settings import ServerSettings
-from .telemetry import start_otlp_metrics
 
 logger = logging.getLogger("container.loader")
 
@@ -70,7 +69,11 @@ def build_app(
 def create_app() -> EchoServerApp:
     """The factory uvicorn calls in each worker process."""
     settings = ServerSettings.from_environ()
-    stop_telemetry = start_otlp_metrics() if settings.otlp_metrics else None
+    stop_telemetry = None
+    if settings.otlp_metrics:
+        from .telemetry import start_otlp_metrics  # here: only a server that pushes metrics loads it
+
+        stop_telemetry = start_otlp_metrics()
     app = build_app(settings)
     if stop_telemetry is not None:
         app.on_shutdown.append(stop_telemetry)

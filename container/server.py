@@ -13,13 +13,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import gc
 import logging
 import os
-import shutil
 import signal
 import socket
 import sys
-import tempfile
 from collections.abc import Iterator
 from types import FrameType
 
@@ -31,7 +30,6 @@ from .logs import log_config
 from .port_guard import PortInUse, claim_port, listening_socket
 from .settings import RUN_VARIABLE, STATISTICS_DIR_VARIABLE, ServerSettings, SettingsError, new_run_value
 from .status_counts import STATUS_COUNTS_DIR_VARIABLE
-from .supervisor import Supervisor
 
 logger = logging.getLogger("container.server")
 
@@ -62,6 +60,7 @@ class DrainingServer(uvicorn.Server):
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
         if self.started:
+            collect_from_now_on()
             announce_listening()
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
@@ -72,6 +71,13 @@ class DrainingServer(uvicorn.Server):
         await super().shutdown(sockets)
 
 
+def collect_from_now_on() -> None:
+    """Start-up is over (`python -m container` turned the garbage collector off for it): what it made lives as
+    long as the process, so it is frozen, never scanned again, and the collector runs from now on."""
+    gc.freeze()
+    gc.enable()
+
+
 def uvicorn_config(settings: ServerSettings) -> uvicorn.Config:
     return uvicorn.Config(
         "container.loader:create_app",
@@ -79,8 +85,11 @@ def uvicorn_config(settings: ServerSettings) -> uvicorn.Config:
         host=settings.host,
         port=settings.port,
         workers=settings.workers,
+        # Named, not "auto": uvicorn then imports the one implementation instead of probing for others
+        # (our protocol is uvicorn's httptools one with the connection guard), and no WebSocket protocol at all.
         http="container.protocol:GuardedProtocol",  # imported by each worker process only
-        loop="auto",
+        loop="uvloop" if sys.platform != "win32" else "asyncio",  # as container/requirements.txt installs
+        ws="none",
         lifespan="on",
         access_log=False,  # our own access log (container.access_log) writes the lines
         log_config=log_config(settings.log_level, settings.log_format),
@@ -105,6 +114,9 @@ def shared_statistics_directory(enabled: bool) -> Iterator[str | None]:
     if not enabled:
         yield None
         return
+    import shutil  # here: a server of one worker process never needs them
+    import tempfile
+
     directory = tempfile.mkdtemp(prefix="timer-statistics-")
     previous = {name: os.environ.get(name) for name in (STATISTICS_DIR_VARIABLE, RUN_VARIABLE)}
     os.environ[STATISTICS_DIR_VARIABLE] = directory
@@ -126,6 +138,9 @@ def shared_status_counts_directory(enabled: bool) -> Iterator[str | None]:
     if not enabled:
         yield None
         return
+    import shutil  # here: a server of one worker process never needs them
+    import tempfile
+
     directory = tempfile.mkdtemp(prefix="server-status-counts-")
     os.environ[STATUS_COUNTS_DIR_VARIABLE] = directory
     try:
@@ -157,6 +172,9 @@ def run(settings: ServerSettings) -> int:
             with sock:
                 server.run(sockets=[sock])
             return 0 if server.started else 3
+        from .supervisor import Supervisor  # here: one worker process needs no supervisor (nor multiprocessing)
+
+        collect_from_now_on()  # the supervisor's start is over; its worker processes start afresh
         stop_timeout = min(
             DrainingServer.drain_seconds + settings.graceful_timeout_seconds + STOP_MARGIN_SECONDS, STOP_AT_MOST_SECONDS
         )

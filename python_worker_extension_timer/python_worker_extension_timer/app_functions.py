@@ -12,11 +12,10 @@ function's folder, which the worker names when it loads the function.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, NamedTuple
 
 from azure.functions import FunctionRegister
 
@@ -26,9 +25,8 @@ __all__ = ["AppFunction", "function_json_trigger", "registered_functions"]
 FUNCTION_JSON = "function.json"
 
 
-@dataclass(frozen=True)
-class AppFunction:
-    """One function of the app, as its decorators described it."""
+class AppFunction(NamedTuple):
+    """One function of the app, as its decorators described it (a named tuple: cheap to define at import)."""
 
     name: str
     #: The ``type`` of its trigger binding, e.g. ``httpTrigger``; ``None`` while it has no trigger yet.
@@ -71,7 +69,8 @@ def function_json_trigger(function_directory: str) -> str | None:
     The folder of a v2-model app (the app's root) has no ``function.json``.
     """
     try:
-        declared = json.loads((Path(function_directory) / FUNCTION_JSON).read_bytes())
+        with open(os.path.join(function_directory, FUNCTION_JSON), "rb") as declaration:  # no pathlib: not loaded yet
+            declared = json.loads(declaration.read())
         bindings = declared.get("bindings")
     except (OSError, ValueError, AttributeError):
         return None

@@ -26,14 +26,14 @@ from .settings import (
     Settings,
     make_settings,
 )
-from .snapshot import MergedView
 from .startup import PROCESS, StartupRecord, summary_attributes, summary_line
-from .state import TimerState, opentelemetry_sink
+from .state import TimerState
 from .triggers import APP_TRIGGERS
-from .untimed import warn_if_untimed
 
 if TYPE_CHECKING:  # both exist from azure-functions 1.11.3 on (the v2 programming model)
     from azure.functions import AuthLevel, Blueprint
+
+    from .snapshot import MergedView
 
 __all__ = ["TimerExtension", "timed"]
 
@@ -93,7 +93,8 @@ class TimerExtension(AppExtensionBase):
         if cls.__qualname__ == "TimerExtension" and cls.__module__ == __name__:
             # Only the base class feeds OpenTelemetry: a subclass's hooks see the same
             # invocations, and one set of instruments per process must count them once.
-            cls._state.sink = opentelemetry_sink(lambda: cls._state.local_totals())
+            cls._state.opentelemetry_totals = lambda: cls._state.local_totals()
+            cls._state.connect_opentelemetry()
 
     @classmethod
     def configure(
@@ -182,6 +183,7 @@ class TimerExtension(AppExtensionBase):
         cls._state.apply(settings)
         PROCESS.slowest = settings.slowest_imports
         cls._state.ensure_publishing(cls.__name__)
+        cls._state.connect_opentelemetry()
 
     # --- worker hooks ---------------------------------------------------
 
@@ -212,6 +214,7 @@ class TimerExtension(AppExtensionBase):
             state.function(function_name)
             APP_TRIGGERS.declared_in(function_name, function_directory)
             state.ensure_publishing(cls.__name__)
+            state.connect_opentelemetry()
             PROCESS.app_loaded_now("the worker's function-load hook")
             PROCESS.function_loaded_now()
         except Exception as exc:
@@ -550,6 +553,8 @@ PROCESS.on_over(TimerExtension._log_startup)
 
 def _check_untimed(module: str) -> None:
     """Once the app module is imported: warn if some of its functions would go untimed here."""
+    from .untimed import warn_if_untimed  # here: the package's import stays short
+
     warn_if_untimed(module)
 
 

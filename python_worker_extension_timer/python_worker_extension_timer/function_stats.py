@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from dataclasses import dataclass
 from typing import Protocol
 
 from .clock import Timebase, default_clock
@@ -70,12 +69,20 @@ DEFAULT_HISTORY_MINUTES = 60
 MAX_HISTORY_MINUTES = 24 * 60
 
 
-@dataclass
 class FunctionRecord:
-    """A copy of one function's statistics: since start, and per minute (minutes since the epoch)."""
+    """A copy of one function's statistics: since start, and per minute (minutes since the epoch).
 
-    total: Tally
-    minutes: dict[int, Tally]
+    A plain class, not a dataclass: defining a dataclass costs every cold start a few tenths of a millisecond.
+    """
+
+    __slots__ = ("total", "minutes")
+
+    def __init__(self, total: Tally, minutes: dict[int, Tally]) -> None:
+        self.total = total
+        self.minutes = minutes
+
+    def __repr__(self) -> str:
+        return f"FunctionRecord(total={self.total!r}, minutes={self.minutes!r})"
 
     def merge(self, other: FunctionRecord) -> None:
         """Add ``other`` into this record, minute by minute (exact)."""

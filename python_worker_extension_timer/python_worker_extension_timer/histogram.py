@@ -43,7 +43,7 @@ import base64
 import math
 import sys
 from array import array
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from itertools import accumulate, compress
 from operator import add, lt
@@ -105,20 +105,22 @@ def _split_grid() -> tuple[list[float], list[int], list[float]]:
     bucket; splitting only narrows buckets, so the error bound stays. Returns the final edges and, per log-grid index
     (0 = underflow, ``_LOG_COUNT + 1`` = overflow), the final index of its
     first part and the split point (infinity when not split).
+
+    Built from the 14 boundaries, not by scanning the grid: it runs at every import (a cold start).
     """
-    edges: list[float] = [_LOG_EDGES[0]]
-    first = [0]
-    split = [math.inf]
-    for j in range(1, _LOG_COUNT + 1):
-        low, high = _LOG_EDGES[j - 1], _LOG_EDGES[j]
-        inside = [b + 1 for b in OTEL_BOUNDARIES_NS if low < b + 1 < high]
-        first.append(len(edges))
-        split.append(float(inside[0]) if inside else math.inf)
-        edges.extend(float(b) for b in inside)
-        edges.append(high)
-    first.append(len(edges))  # overflow
-    split.append(math.inf)
-    return edges, first, split
+    split_at: dict[int, float] = {}  # log-grid index -> the edge b + 1 strictly inside that bucket
+    for b in OTEL_BOUNDARIES_NS:
+        j = bisect_right(_LOG_EDGES, b + 1)
+        if 0 < j <= _LOG_COUNT and _LOG_EDGES[j - 1] < b + 1:
+            assert j not in split_at, "two boundaries in one log bucket"
+            split_at[j] = float(b + 1)
+    # Log bucket j becomes 2 buckets when split, else 1; the first part of bucket j follows all before it.
+    widths = [1] * (_LOG_COUNT + 1)
+    for j in split_at:
+        widths[j] = 2
+    first = [0, *accumulate(widths[1:], initial=1)]
+    split = [split_at.get(j, math.inf) for j in range(_LOG_COUNT + 2)]
+    return sorted(_LOG_EDGES + list(split_at.values())), first, split
 
 
 # _EDGES[k], k = 0..BUCKET_COUNT: regular bucket k (1..BUCKET_COUNT) is

@@ -30,19 +30,21 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .checks import BadRecord
 from .dead import DEAD_SUFFIX, MAX_DEAD_BYTES, DeadRecord, dead_path, fold_lock, read_dead, write_dead
 from .function_stats import FunctionRecord
 from .journal import PROCESS_SUFFIX, OpenedFile, ProcessFile, Unreadable, open_process_file, open_regular
-from .run import Run
+from .run import SHARED_DIR_ENV_VAR as ENV_VAR
+from .run import Run, shared_directory
 from .snapshot import ProcessRecord, merge_functions
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 __all__ = ["ENV_VAR", "PUBLISH_INTERVAL_SECONDS", "Others", "Storage", "shared_directory"]
 
-#: The environment variable naming the directory shared by a server's worker processes.
-ENV_VAR = "TIMER_MULTIPROCESS_DIR"
 #: How often each process writes its snapshot; it reads the others' twice as often.
 PUBLISH_INTERVAL_SECONDS = 0.5
 
@@ -50,12 +52,6 @@ logger = logging.getLogger("python_worker_extension_timer")
 
 #: The other processes' records, the files skipped (name, reason), and the records' functions added together.
 Others = tuple[list[ProcessRecord], list[tuple[str, str]], dict[str, FunctionRecord]]
-
-
-def shared_directory(environ: os._Environ[str] | dict[str, str] | None = None) -> Path | None:
-    """The directory named by :data:`ENV_VAR`, or ``None`` when the variable is unset or empty."""
-    value = (os.environ if environ is None else environ).get(ENV_VAR, "").strip()
-    return Path(value) if value else None
 
 
 def on_event_loop() -> bool:

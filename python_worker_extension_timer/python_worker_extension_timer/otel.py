@@ -1,9 +1,15 @@
 """Every recorded invocation also goes to OpenTelemetry instruments (optional extra ``[opentelemetry]``).
 
-When ``opentelemetry-api`` is importable, :class:`OpenTelemetrySink` creates,
+When ``opentelemetry-api`` is importable and something in the process has
+imported OpenTelemetry (the application's SDK set-up, or the Azure Functions
+worker's with Application Insights on), :class:`OpenTelemetrySink` creates,
 through the **global** ``MeterProvider``, the instruments of OpenTelemetry's
 FaaS semantic conventions and the extension feeds them every invocation it
-records (hooks or ``@timed``):
+records (hooks or ``@timed``). The extension looks for it when it is set up, at
+``configure()``, at each function's load and first call, and when statistics
+are read (never per call), so an SDK set up after the timer's import is fed
+too; a process without one never loads this module or the API (a cold start
+does not pay for their import):
 
 ========================  ==================  ====================================
 ``faas.invoke_duration``  histogram           seconds, OpenTelemetry's advised

@@ -23,21 +23,24 @@ from __future__ import annotations
 import os
 import re
 import time
-import uuid
-from dataclasses import dataclass
+from typing import TYPE_CHECKING, NamedTuple
 
 from .clock import NS_PER_SECOND, default_clock
 
-__all__ = ["RUN_ENV_VAR", "Run", "current_run", "new_run_value"]
+if TYPE_CHECKING:
+    from pathlib import Path
+
+__all__ = ["RUN_ENV_VAR", "SHARED_DIR_ENV_VAR", "Run", "current_run", "new_run_value", "shared_directory"]
 
 #: The environment variable the server sets for its worker processes: ``<id>:<offset ns>:<start ns>``.
 RUN_ENV_VAR = "TIMER_RUN"
+#: The environment variable naming the directory shared by a server's worker processes (see :mod:`.multiprocess`).
+SHARED_DIR_ENV_VAR = "TIMER_MULTIPROCESS_DIR"
 _FORM = re.compile(r"^([0-9a-f]{32}):(-?[0-9]{1,20}):([0-9]{1,20})$")
 
 
-@dataclass(frozen=True)
-class Run:
-    """One server run."""
+class Run(NamedTuple):
+    """One server run (a named tuple: cheaper to define at import than a dataclass)."""
 
     #: 32 hex digits, random.
     id: str
@@ -70,7 +73,7 @@ class Run:
     def begin(cls) -> Run:
         """A new run, beginning now."""
         start = default_clock()
-        return cls(uuid.uuid4().hex, time.time_ns() - start, start)
+        return cls(os.urandom(16).hex(), time.time_ns() - start, start)
 
 
 def new_run_value() -> str:
@@ -87,3 +90,13 @@ def current_run() -> Run:
         given = Run.parse(os.environ.get(RUN_ENV_VAR, ""))
         _CURRENT.append(given if given is not None else Run.begin())
     return _CURRENT[0]
+
+
+def shared_directory(environ: os._Environ[str] | dict[str, str] | None = None) -> Path | None:
+    """The directory named by :data:`SHARED_DIR_ENV_VAR`, or ``None`` when the variable is unset or empty."""
+    value = (os.environ if environ is None else environ).get(SHARED_DIR_ENV_VAR, "").strip()
+    if not value:
+        return None
+    from pathlib import Path
+
+    return Path(value)

@@ -48,11 +48,10 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
 from importlib.machinery import ModuleSpec
-from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from .import_profile import DEFAULT_SLOWEST, ImportProfile, ImportProfiler
 
@@ -75,7 +74,7 @@ logger = logging.getLogger("python_worker_extension_timer")
 
 
 def process_start_time(
-    proc: Path = Path("/proc"), now: Callable[[], float] = time.time
+    proc: str | os.PathLike[str] = "/proc", now: Callable[[], float] = time.time
 ) -> tuple[float | None, str | None]:
     """When this process started, in seconds since the epoch, or ``(None, why not)``.
 
@@ -85,7 +84,8 @@ def process_start_time(
     seconds only). The resolution is one tick (10 ms).
     """
     try:
-        raw = (proc / "self" / "stat").read_text()
+        with open(os.path.join(proc, "self", "stat"), encoding="utf-8") as stat:  # no pathlib: not loaded yet
+            raw = stat.read()
         # Field 2, the command name in parentheses, may hold spaces and parentheses: split after the last ')'.
         fields = raw[raw.rindex(")") + 2 :].split()
         ticks = int(fields[19])  # field 22 of the whole line
@@ -99,7 +99,7 @@ def process_start_time(
     return now() - age, None
 
 
-def started_as_placeholder(proc: Path = Path("/proc"), environ: Any = os.environ) -> bool:
+def started_as_placeholder(proc: str | os.PathLike[str] = "/proc", environ: Any = os.environ) -> bool:
     """Whether Azure started this process as a placeholder worker and has specialised it since.
 
     The environment a process was started with stays in ``/proc/self/environ``;
@@ -107,16 +107,16 @@ def started_as_placeholder(proc: Path = Path("/proc"), environ: Any = os.environ
     host specialises it (``FunctionEnvironmentReloadRequest``).
     """
     try:
-        initial = (proc / "self" / "environ").read_bytes().split(b"\0")
+        with open(os.path.join(proc, "self", "environ"), "rb") as initial_environ:
+            initial = initial_environ.read().split(b"\0")
     except OSError:
         return False
     marker = f"{PLACEHOLDER_ENV_VAR}=1".encode()
     return marker in initial and environ.get(PLACEHOLDER_ENV_VAR) != "1"
 
 
-@dataclass
-class FirstCall:
-    """The first call of one function in this process (wall-clock seconds)."""
+class FirstCall(NamedTuple):
+    """The first call of one function in this process (wall-clock seconds; a named tuple, cheap to define)."""
 
     started: float
     ended: float
@@ -131,9 +131,12 @@ class FirstCall:
         return cls(float(data["started"]), float(data["ended"]), float(data["duration_ms"]), bool(data["error"]))
 
 
-@dataclass
-class StartupRecord:
-    """A copy of one process's start-up milestones (see the module's table)."""
+class StartupRecord(NamedTuple):
+    """A copy of one process's start-up milestones (see the module's table).
+
+    A value, never changed once made: a named tuple, which costs the package's import (every cold start) a
+    fraction of what a dataclass does.
+    """
 
     process_started: float | None
     timer_imported: float | None
@@ -141,8 +144,8 @@ class StartupRecord:
     app_loaded_by: str | None = None
     listening: float | None = None
     ready: float | None = None
-    first_calls: dict[str, FirstCall] = field(default_factory=dict)
-    imports: ImportProfile = field(default_factory=ImportProfile)
+    first_calls: Mapping[str, FirstCall] = MappingProxyType({})
+    imports: ImportProfile = ImportProfile()
     process_started_note: str | None = None
     ready_by: str | None = None
     first_call: str | None = None
@@ -299,12 +302,15 @@ class Startup:
         Start the import profiler now.
     wall: Callable[[], float]
         The wall clock in seconds (``time.time``).
-    proc: Path
+    proc: str | os.PathLike[str]
         Where ``/proc`` is (tests point it elsewhere).
     """
 
     def __init__(
-        self, profile_imports: bool = True, wall: Callable[[], float] = time.time, proc: Path = Path("/proc")
+        self,
+        profile_imports: bool = True,
+        wall: Callable[[], float] = time.time,
+        proc: str | os.PathLike[str] = "/proc",
     ) -> None:
         self._wall = wall
         self._proc = proc

@@ -5,24 +5,28 @@ from __future__ import annotations
 import contextvars
 import logging
 import os
+import sys
 import threading
 import time
 import weakref
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
 from .claims import Claim
 from .clock import NS_PER_SECOND, Clock, Timebase, default_clock
 from .function_stats import FunctionStats
 from .in_flight import InFlight
-from .journal import ProcessFile
-from .multiprocess import Storage, shared_directory
-from .otel import OpenTelemetrySink, make_sink
-from .run import current_run
+from .run import current_run, shared_directory
 from .settings import Settings
-from .snapshot import MergedView, ProcessRecord
 from .startup import PROCESS, FirstCall
 from .tally import Tally
 from .triggers import APP_TRIGGERS
+
+if TYPE_CHECKING:  # imported where used: a process that neither reads statistics nor feeds OpenTelemetry skips them
+    from .journal import ProcessFile
+    from .multiprocess import Storage
+    from .otel import OpenTelemetrySink
+    from .snapshot import MergedView, ProcessRecord
 
 __all__ = ["Active", "TimerState", "opentelemetry_sink"]
 
@@ -58,6 +62,7 @@ class TimerState:
         "hooked",
         "decorated",
         "sink",
+        "opentelemetry_totals",
         "first_calls",
         "__weakref__",
     )
@@ -82,6 +87,8 @@ class TimerState:
         self.decorated: set[str] = set()
         #: Where else each recorded invocation goes: OpenTelemetry instruments (see opentelemetry_sink).
         self.sink: OpenTelemetrySink | None = None
+        #: What the OpenTelemetry counters observe, set on the one state that feeds them (see connect_opentelemetry).
+        self.opentelemetry_totals: Callable[[], Mapping[str, Tally]] | None = None
         #: The first (cold) call of each function in this process; kept by reset(): it is start-up, not load.
         self.first_calls: dict[str, FirstCall] = {}
         _STATES.add(self)
@@ -120,11 +127,24 @@ class TimerState:
         call = FirstCall(wall(start_ns) / NS_PER_SECOND, wall(end_ns) / NS_PER_SECOND, (end_ns - start_ns) / 1e6, error)
         if self.first_calls.setdefault(name, call) is not call:
             return False
+        self.connect_opentelemetry()  # before the caller reads self.sink: the cold call is fed too
         PROCESS.first_call_done(name, call)
         storage = self.storage
         if storage is not None:
             storage.nudge()  # the other processes see the new start-up record at once, not an interval later
         return True
+
+    def connect_opentelemetry(self) -> None:
+        """Feed OpenTelemetry from now on if something in this process imported it; else a cheap no-op.
+
+        An SDK always imports ``opentelemetry`` (the application's setup, or the Azure worker's with
+        Application Insights on), so until then there is nothing to receive and the API is not loaded.
+        Called when the class is set up, at ``configure()``, at each function's load and first call,
+        and when the statistics are read: never on the per-call path.
+        """
+        totals = self.opentelemetry_totals
+        if totals is not None and self.sink is None and "opentelemetry" in sys.modules:
+            self.sink = opentelemetry_sink(totals)
 
     def apply(self, settings: Settings) -> None:
         with self.lock:
@@ -166,6 +186,8 @@ class TimerState:
         directory = shared_directory()
         if directory is None:
             return
+        from .multiprocess import Storage  # only in a server that shares a directory
+
         with self.lock:
             if self.storage is None or self.storage.pid != os.getpid():
                 self.storage = Storage(directory, prefix, current_run(), self.attach, self.local_record).start()
@@ -182,6 +204,8 @@ class TimerState:
 
     def local_record(self) -> ProcessRecord:
         """This process's statistics as data."""
+        from .snapshot import ProcessRecord
+
         return ProcessRecord(
             pid=os.getpid(),
             started=self.started,
@@ -201,6 +225,9 @@ class TimerState:
 
     def view(self) -> MergedView:
         """This process's statistics merged with those of the server's other processes."""
+        from .snapshot import MergedView
+
+        self.connect_opentelemetry()
         now = self._wall_now()
         records = [self.local_record()]
         storage = self.storage
@@ -233,6 +260,8 @@ _SINK: list[OpenTelemetrySink | None] = []
 def opentelemetry_sink(totals: Callable[[], Mapping[str, Tally]]) -> OpenTelemetrySink | None:
     """The one sink of the process (instruments are registered once), observing ``totals``."""
     if not _SINK:
+        from .otel import make_sink
+
         sink = make_sink(totals)
         if sink is not None:
             PROCESS.on_over(sink.record_startup)

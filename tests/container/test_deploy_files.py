@@ -554,6 +554,7 @@ def test_the_cleanup_drops_in_dependency_order(earlier: str, later: str) -> None
 
 EXPECTED_IMAGE_ENV = {
     "PYTHONDONTWRITEBYTECODE": "1",
+    "PYTHONPYCACHEPREFIX": "/var/cache/python",
     "PYTHONUNBUFFERED": "1",
     "PIP_NO_CACHE_DIR": "1",
     "PIP_DISABLE_PIP_VERSION_CHECK": "1",
@@ -782,6 +783,14 @@ def copy_file(source: Path, target: Path) -> None:
     shutil.copy2(source, target)
 
 
+def image_env(dockerfile: Dockerfile) -> dict[str, str]:
+    """The image's ENV for its CMD run here, less the bytecode folder: the image compiles its interpreter's
+    modules there, and this interpreter's own caches stand in for them (as PYTHONPATH does for pip install)."""
+    env = container_env(**dockerfile.env)
+    env.pop("PYTHONPYCACHEPREFIX", None)
+    return env
+
+
 def image_command(dockerfile: Dockerfile) -> list[str]:
     """The CMD, with `python` being this interpreter (its packages stand in for the pip install)."""
     command = dockerfile.command()
@@ -799,7 +808,7 @@ def image_server(
 ) -> Iterator[ServerProcess]:
     """The image's CMD in its WORKDIR with its ENV; only the address and worker count are local."""
     port = free_port()
-    env = container_env(**dockerfile.env)
+    env = image_env(dockerfile)
     env.update(
         SERVER_HOST="127.0.0.1",
         SERVER_PORT=str(port),
@@ -811,6 +820,95 @@ def image_server(
     server.start(tmp_path_factory.mktemp("image-log") / "server.log")
     yield server
     server.stop()
+
+
+def compile_steps(dockerfile: Dockerfile) -> list[list[str]]:
+    """Every `python -m compileall` of the RUN instructions, as its words."""
+    return [
+        command.split()
+        for run in dockerfile.runs
+        for command in run.split("&&")
+        if command.split()[:3] == ["python", "-m", "compileall"]
+    ]
+
+
+@pytest.fixture(scope="module")
+def compiled_app(dockerfile: Dockerfile, staged_app: Path) -> tuple[Path, Path]:
+    """The staged WORKDIR after the Dockerfile's compile step ran on it, and the bytecode folder it wrote to."""
+    workdir = dockerfile.workdir or "/"
+    [step] = [words for words in compile_steps(dockerfile) if workdir in words]
+    prefix = staged_app.parent / dockerfile.env["PYTHONPYCACHEPREFIX"].lstrip("/")
+    command = [sys.executable if word == "python" else str(staged_app) if word == workdir else word for word in step]
+    subprocess.run(command, check=True, env={**container_env(), "PYTHONPYCACHEPREFIX": str(prefix)}, timeout=120)
+    return staged_app, prefix
+
+
+#: Run with the image's bytecode folder: the header of each module's compiled file (hash-based, checked against
+#: the source at import, and the source's hash), and which modules Python would compile rather than read.
+READ_COMPILED = """
+import importlib.util, json, sys
+from importlib.machinery import SourceFileLoader
+from pathlib import Path
+
+app = Path(sys.argv[1])
+compiled = []
+compile_source = SourceFileLoader.source_to_code
+def source_to_code(self, data, path, **options):
+    compiled.append(str(path))
+    return compile_source(self, data, path, **options)
+SourceFileLoader.source_to_code = source_to_code
+found = {}
+for path in sorted(app.rglob("*.py")):
+    pyc = Path(importlib.util.cache_from_source(str(path)))
+    header = pyc.read_bytes()[:16] if pyc.is_file() else b""
+    flags = int.from_bytes(header[4:8], "little") if header else None
+    matches = header[8:16] == importlib.util.source_hash(path.read_bytes())
+    name = ".".join(path.relative_to(app).with_suffix("").parts)
+    SourceFileLoader(name, str(path)).get_code(name)
+    found[str(path.relative_to(app))] = {"flags": flags, "hash matches": matches}
+print(json.dumps({"modules": found, "compiled at import": compiled}))
+"""
+
+
+def read_compiled(app: Path, prefix: Path) -> dict[str, Any]:
+    env = {**container_env(), "PYTHONPYCACHEPREFIX": str(prefix), "PYTHONDONTWRITEBYTECODE": "1"}
+    done = subprocess.run(
+        [sys.executable, "-c", READ_COMPILED, str(app)], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
+
+
+def test_the_image_compiles_the_interpreters_modules_when_it_installs_them(dockerfile: Dockerfile) -> None:
+    """The standard library and the installed packages: every folder on the interpreter's path."""
+    [install] = [run for run in dockerfile.runs if "pip install" in run]
+    [step] = [words for words in compile_steps(dockerfile) if " ".join(words) in install]
+    assert {"-f", "--invalidation-mode", "checked-hash"} <= set(step)
+    assert "sys.path" in " ".join(step)
+
+
+def test_every_module_of_the_app_is_compiled_at_build_checked_against_its_source(compiled_app) -> None:
+    app, prefix = compiled_app
+    modules = read_compiled(app, prefix)["modules"]
+    assert {"function_app.py", "container/__main__.py", "echo_service/handlers.py"} <= set(modules)
+    # Flags 0b11: hash-based and checked at every import, so an edited source is never run from a stale file.
+    assert {name: m for name, m in modules.items() if m != {"flags": 0b11, "hash matches": True}} == {}
+
+
+def test_python_reads_the_apps_modules_from_the_image_and_compiles_none(compiled_app) -> None:
+    app, prefix = compiled_app
+    assert read_compiled(app, prefix)["compiled at import"] == []
+
+
+def test_a_changed_source_is_compiled_again_not_run_from_its_stale_bytecode(compiled_app, tmp_path: Path) -> None:
+    app, prefix = compiled_app
+    changed = tmp_path / "app"
+    shutil.copytree(app, changed)
+    shutil.copytree(prefix / str(app).lstrip("/"), prefix.parent / "changed" / str(changed).lstrip("/"))
+    handlers = changed / "echo_service" / "handlers.py"
+    handlers.write_text(handlers.read_text() + "\n# changed after the build\n")
+    assert read_compiled(changed, prefix.parent / "changed")["compiled at import"] == [str(handlers)]
 
 
 def test_the_image_holds_only_what_the_service_needs(staged_app: Path) -> None:
@@ -862,7 +960,7 @@ def test_the_image_run_with_the_spec_environment_answers_as_bob(
 ) -> None:
     """The spec's env overrides the image's ENV (only the port is local), with its worker processes."""
     port = free_port()
-    env = container_env(**dockerfile.env)
+    env = image_env(dockerfile)
     env.update({name: str(value) for name, value in echo_container["env"].items()})
     env.update(SERVER_HOST="127.0.0.1", SERVER_PORT=str(port), PYTHONPATH=str(ROOT / "python_worker_extension_timer"))
     server = ServerProcess(image_command(dockerfile), env, port, cwd=staged_app).start(tmp_path / "server.log")

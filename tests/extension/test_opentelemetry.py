@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import azure.functions as func
@@ -17,6 +13,7 @@ from python_worker_extension_timer import TimerExtension
 from python_worker_extension_timer.histogram import OTEL_BOUNDARIES_SECONDS
 from python_worker_extension_timer.otel import OpenTelemetrySink
 from tests.extension.conftest import KINDS
+from tests.support.fresh_python import TWO_TIMED_FUNCTIONS, run_python
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -130,13 +127,6 @@ def test_abandoned_invocations_count_as_errors(reader, worker, clock, make_conte
     assert point_for(reader, "faas.errors").value == 1
 
 
-def run_python(code: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "python_worker_extension_timer"), str(ROOT)])}
-    return subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, env=env, cwd=ROOT, timeout=60
-    )
-
-
 def test_the_global_meter_provider_set_later_receives_the_invocations():
     done = run_python("""
         import azure.functions as func
@@ -188,35 +178,36 @@ def test_without_opentelemetry_the_package_imports_and_times():
     assert done.stdout.split() == ["False", "None", "1", "True"]
 
 
-def test_a_process_records_one_init_duration_and_one_cold_start_per_function():
-    done = run_python("""
-        import azure.functions as func
-        from python_worker_extension_timer import timed
-        from opentelemetry import metrics
-        from opentelemetry.sdk.metrics import MeterProvider
-        from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+SDK_SETUP = """
+from opentelemetry import metrics
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 
-        reader = InMemoryMetricReader()
-        metrics.set_meter_provider(MeterProvider(metric_readers=[reader]))
+reader = InMemoryMetricReader()
+metrics.set_meter_provider(MeterProvider(metric_readers=[reader]))
+"""
 
-        @timed
-        def echo(req):
-            return func.HttpResponse("x")
+#: Five calls, then every point the reader holds, per metric: (attributes, count, value).
+CALLS_AND_POINTS = """
+for function in (echo, ui, echo, ui, echo):
+    function(req=func.HttpRequest("GET", "/", body=b""))
+found = {}
+for rm in reader.get_metrics_data().resource_metrics:
+    for sm in rm.scope_metrics:
+        for m in sm.metrics:
+            found[m.name] = [(dict(p.attributes), getattr(p, "count", None), getattr(p, "value", None))
+                             for p in m.data.data_points]
+print(repr(found))
+"""
 
-        @timed
-        def ui(req):
-            return func.HttpResponse("y")
 
-        for function in (echo, ui, echo, ui, echo):
-            function(req=func.HttpRequest("GET", "/", body=b""))
-        found = {}
-        for rm in reader.get_metrics_data().resource_metrics:
-            for sm in rm.scope_metrics:
-                for m in sm.metrics:
-                    found[m.name] = [(dict(p.attributes), getattr(p, "count", None), getattr(p, "value", None))
-                                     for p in m.data.data_points]
-        print(repr(found))
-    """)
+@pytest.mark.parametrize(
+    "setup",
+    [SDK_SETUP + TWO_TIMED_FUNCTIONS, TWO_TIMED_FUNCTIONS + SDK_SETUP],
+    ids=["SDK set up before the timer is imported", "SDK set up after the app is set up"],
+)
+def test_a_process_records_one_init_duration_and_one_cold_start_per_function(setup: str):
+    done = run_python(setup + CALLS_AND_POINTS)
     assert done.returncode == 0, done.stderr
     found = eval(done.stdout)  # a repr of plain dicts, lists and numbers
     [(attributes, count, _)] = found["faas.init_duration"]
@@ -224,6 +215,7 @@ def test_a_process_records_one_init_duration_and_one_cold_start_per_function():
     assert sorted((a["faas.name"], v) for a, _, v in found["faas.coldstarts"]) == [("echo", 1), ("ui", 1)]
     durations = {(a["faas.name"], a.get("faas.coldstart", False)): c for a, c, _ in found["faas.invoke_duration"]}
     assert durations == {("echo", True): 1, ("echo", False): 2, ("ui", True): 1, ("ui", False): 1}
+    assert sorted((a["faas.name"], v) for a, _, v in found["faas.invocations"]) == [("echo", 3), ("ui", 2)]
 
 
 def test_a_collection_before_the_app_was_read_does_not_fix_a_wrong_kind(reader, worker, request):

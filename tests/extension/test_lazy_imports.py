@@ -1,0 +1,69 @@
+"""The timer's import costs every cold start: what only some processes need is imported when first asked for.
+
+Each case runs in a fresh interpreter, where ``sys.modules`` tells exactly what an import loaded.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.support.fresh_python import TWO_TIMED_FUNCTIONS, run_python
+
+#: What a process that times its functions and reads its statistics never needs unless asked.
+OPTIONAL_PREFIXES = (
+    "opentelemetry",
+    "prometheus_client",
+    "python_worker_extension_timer.otel",
+    "python_worker_extension_timer.prometheus",
+    "python_worker_extension_timer.page",
+)
+
+#: Appended to each case: which of the modules named on the command line (and their sub-modules) are loaded.
+REPORT = """
+import json, sys
+loaded = sorted(name for name in sys.modules if any(name == p or name.startswith(p + ".") for p in sys.argv[1:]))
+print(json.dumps(loaded))
+"""
+
+#: Two timed functions, called on the warm path, their statistics read.
+TIMED_APP = (
+    TWO_TIMED_FUNCTIONS
+    + """
+for function in (echo, ui, echo, ui, echo):
+    function(req=func.HttpRequest("GET", "/", body=b""))
+assert TimerExtension.stats()["functions"]["echo"]["count"] == 3
+"""
+)
+
+
+def loaded_optional_modules(code: str) -> list[str]:
+    """Run ``code`` in a fresh interpreter; the optional modules it had loaded at the end."""
+    done = run_python(code + REPORT, *OPTIONAL_PREFIXES)
+    assert done.returncode == 0, done.stderr
+    loaded: list[str] = json.loads(done.stdout.strip().splitlines()[-1])
+    return loaded
+
+
+def test_importing_the_timer_loads_no_optional_module():
+    assert loaded_optional_modules("import python_worker_extension_timer") == []
+
+
+def test_timing_calls_and_reading_statistics_load_no_optional_module():
+    assert loaded_optional_modules(TIMED_APP) == []
+
+
+@pytest.mark.parametrize(
+    "asking, loaded",
+    [
+        (
+            "from python_worker_extension_timer import prometheus; prometheus.exposition(TimerExtension)",
+            "prometheus_client",
+        ),
+        ("import opentelemetry.metrics", "python_worker_extension_timer.otel"),
+    ],
+    ids=["a scrape loads Prometheus", "an app that imports OpenTelemetry is fed"],
+)
+def test_an_optional_part_is_loaded_when_something_asks_for_it(asking: str, loaded: str):
+    assert loaded in loaded_optional_modules(TIMED_APP + asking + "\nTimerExtension.stats()\n")
