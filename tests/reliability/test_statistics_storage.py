@@ -240,7 +240,7 @@ def test_a_worker_killed_under_load_loses_no_answered_call(tmp_path: Path) -> No
             nonlocal answered, failed
             try:
                 ok = echo(server.base_url) == 200
-            except (OSError, http.client.HTTPException):  # reset, or cut off in the middle of the answer
+            except (OSError, http.client.HTTPException):  # the killed worker's unanswered or half-sent answers
                 ok = False
             with lock:
                 answered, failed = answered + ok, failed + (not ok)
