@@ -227,8 +227,10 @@ class FunctionStats:
                     self._fold()
         finally:
             if journal is not None:
-                journal.write(self._number, self._minute, duration_ns, ENTRY_ERROR if error else 0)
-                journal.lock.release()
+                try:
+                    journal.write(self._number, self._minute, duration_ns, ENTRY_ERROR if error else 0)
+                finally:
+                    journal.lock.release()
 
     def record_abandoned(self, n: int = 1) -> None:
         """Count ``n`` invocations that started but never completed.
