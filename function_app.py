@@ -2,7 +2,8 @@
 
 `func host start` serves it with Azure Functions Core Tools; `python -m container`
 serves the very same functions on our own server. Each function only delegates
-to a plain handler in `echo_service.handlers`. The functions are `async`: the
+to a plain handler in `echo_service.handlers`. The timer's Blueprint adds its
+statistics (JSON, a page, Prometheus). The functions are `async`: the
 handlers are quick and CPU-bound, so a thread-pool hop per call would only add
 cost (the worker runs async functions on its event loop).
 """
@@ -20,13 +21,11 @@ except ImportError as error:  # e.g. the project folder of the same name shadows
 import azure.functions as func  # noqa: E402, I001
 
 from echo_service import handlers  # noqa: E402
-from python_worker_extension_timer import endpoints  # noqa: E402
 
 # Times every invocation: with PYTHON_ENABLE_WORKER_EXTENSIONS=1 on Python 3.10-3.12
 # the worker's hooks do, and @timed adds failures at once; on Python 3.13+ (whose
-# worker runs no extensions) @timed times each call itself. Statistics at
-# GET /latency (JSON), /ui/latency (a page) and /metrics (Prometheus), a
-# Server-Timing header on every response. @timed goes under @app.route.
+# worker runs no extensions) @timed times each call itself. A Server-Timing
+# header on every response. @timed goes under @app.route.
 TimerExtension.configure(server_timing=True, append_to_http_response=False)
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
@@ -55,27 +54,15 @@ async def healthcheck(req: func.HttpRequest) -> func.HttpResponse:
     return handlers.healthcheck(req)
 
 
-@app.route(route="latency", methods=["GET"], auth_level=STATISTICS_AUTH)
-@timed
-async def latency(req: func.HttpRequest) -> func.HttpResponse:
-    return endpoints.stats_response(TimerExtension)
-
-
-@app.route(route="ui/latency", methods=["GET"], auth_level=STATISTICS_AUTH)
-@timed
-async def latency_page(req: func.HttpRequest) -> func.HttpResponse:
-    return endpoints.page_response(
-        req,
-        TimerExtension,
-        page_route="ui/latency",
+# The timer's statistics under the paths the container spec, its metrics sidecar and the SQL name:
+# /latency (JSON), /ui/latency (the page) and /metrics (Prometheus), as functions timer_stats,
+# timer_page and timer_metrics.
+app.register_functions(
+    TimerExtension.blueprint(
         json_route="latency",
+        page_route="ui/latency",
         metrics_route="metrics",
+        auth_level=STATISTICS_AUTH,
         back_link=("Back to the echo form", "ui"),
-        own_functions=("latency", "latency_page", "metrics"),
     )
-
-
-@app.route(route="metrics", methods=["GET"], auth_level=STATISTICS_AUTH)
-@timed
-async def metrics(req: func.HttpRequest) -> func.HttpResponse:
-    return endpoints.metrics_response(TimerExtension)
+)

@@ -26,10 +26,11 @@ def _startup() -> Any:
 
 
 def app_module_is(name: str) -> None:
-    """The app is the module ``name``: the start of its import begins the app's part of the timeline."""
+    """The app is the module ``name`` (the timer was imported first, before the script's name was set): its
+    import's start and end begin and end the app's part of the timeline."""
     startup = _startup()
     if startup is not None:
-        startup.app_defines(name)
+        startup.script_is(name)
 
 
 def announce_listening() -> None:

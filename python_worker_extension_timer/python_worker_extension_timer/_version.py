@@ -4,4 +4,4 @@
 and :mod:`python_worker_extension_timer` re-exports it as ``__version__``.
 """
 
-__version__ = "1.3.0"
+__version__ = "1.4.0"

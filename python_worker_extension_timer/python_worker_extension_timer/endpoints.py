@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection
-from typing import Any
+from typing import TYPE_CHECKING
 
 import azure.functions as func
+
+if TYPE_CHECKING:
+    from .extension import TimerExtension
 
 #: What the 501 says when the Prometheus endpoint is asked for without its optional dependency.
 PROMETHEUS_MISSING = (
@@ -23,7 +26,7 @@ PROMETHEUS_MISSING = (
 _NO_STORE = {"Cache-Control": "no-store"}
 
 
-def stats_response(extension: Any) -> func.HttpResponse:
+def stats_response(extension: type[TimerExtension]) -> func.HttpResponse:
     """``extension.stats()`` as JSON."""
     body = json.dumps(extension.stats(), separators=(",", ":"))
     return func.HttpResponse(body, mimetype="application/json", charset="utf-8", headers=_NO_STORE)
@@ -31,7 +34,7 @@ def stats_response(extension: Any) -> func.HttpResponse:
 
 def page_response(
     req: func.HttpRequest,
-    extension: Any,
+    extension: type[TimerExtension],
     *,
     page_route: str,
     json_route: str | None = None,
@@ -59,7 +62,7 @@ def page_response(
     return func.HttpResponse(page, mimetype="text/html", charset="utf-8", headers=_NO_STORE)
 
 
-def metrics_response(extension: Any) -> func.HttpResponse:
+def metrics_response(extension: type[TimerExtension]) -> func.HttpResponse:
     """The Prometheus text; a 501 naming the ``[prometheus]`` extra when ``prometheus_client`` is missing."""
     try:
         from .prometheus import exposition

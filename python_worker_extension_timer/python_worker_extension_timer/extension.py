@@ -5,12 +5,13 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from azure.functions import AppExtensionBase, Context
 
 from . import recording
 from ._version import __version__
+from .blueprint import DEFAULT_JSON_ROUTE, DEFAULT_METRICS_ROUTE, DEFAULT_PAGE_ROUTE, make_blueprint
 from .claims import claim
 from .clock import Clock
 from .decorator import make_timed
@@ -28,7 +29,11 @@ from .settings import (
 from .snapshot import MergedView
 from .startup import PROCESS, StartupRecord, summary_attributes, summary_line
 from .state import TimerState, opentelemetry_sink
+from .triggers import APP_TRIGGERS
 from .untimed import warn_if_untimed
+
+if TYPE_CHECKING:  # both exist from azure-functions 1.11.3 on (the v2 programming model)
+    from azure.functions import AuthLevel, Blueprint
 
 __all__ = ["TimerExtension", "timed"]
 
@@ -187,13 +192,17 @@ class TimerExtension(AppExtensionBase):
         """Register a function so that it appears in :meth:`stats` with count 0.
 
         Called by the worker once per function, right after loading it.
+        A function of the v1 programming model has its trigger kind read
+        from the ``function.json`` in its folder (in the v2 model it comes
+        from the app's decorators).
 
         Parameters
         ----------
         function_name: str
             The name of the function (e.g. ``echo``).
         function_directory: str
-            The path of the function app (e.g. ``/home/site/wwwroot``).
+            The path of the function app (e.g. ``/home/site/wwwroot``), or
+            in the v1 model the function's own folder.
         """
         try:
             state = cls._state
@@ -201,6 +210,7 @@ class TimerExtension(AppExtensionBase):
             with state.lock:
                 state.loaded.add(function_name)
             state.function(function_name)
+            APP_TRIGGERS.declared_in(function_name, function_directory)
             state.ensure_publishing(cls.__name__)
             PROCESS.app_loaded_now("the worker's function-load hook")
             PROCESS.function_loaded_now()
@@ -330,6 +340,68 @@ class TimerExtension(AppExtensionBase):
             return functools.partial(cls.timed, name=name)
         return make_timed(cls, function, name or function.__name__)
 
+    # --- serving the statistics -----------------------------------------
+
+    @classmethod
+    def blueprint(
+        cls,
+        *,
+        json_route: str | None = DEFAULT_JSON_ROUTE,
+        page_route: str | None = DEFAULT_PAGE_ROUTE,
+        metrics_route: str | None = DEFAULT_METRICS_ROUTE,
+        auth_level: AuthLevel | str = "function",
+        back_link: tuple[str, str] | None = None,
+    ) -> Blueprint:
+        """The statistics as HTTP endpoints, ready to register: ``app.register_functions(TimerExtension.blueprint())``.
+
+        Returns a new ``azure.functions.Blueprint`` with one GET function
+        per route that is not ``None``, each answering with
+        ``Cache-Control: no-store``:
+
+        - ``timer_stats`` at `json_route`: :meth:`stats` as JSON;
+        - ``timer_page`` at `page_route`: the latency page (each function's
+          figures for the last 5 minutes and since start, its last hour
+          minute by minute, its histogram; the cold starts; the worker
+          processes), HTML with inline SVG, no script, light and dark; its
+          links are relative, so they work under any route and prefix, and
+          keep the ``code`` (function key) it was opened with;
+        - ``timer_metrics`` at `metrics_route`: the Prometheus text of
+          :mod:`.prometheus`, or a 501 JSON error naming the
+          ``[prometheus]`` extra when ``prometheus_client`` is missing.
+
+        The functions are decorated with :meth:`timed`, so they are timed
+        like the app's own on every Python. The page and the Prometheus
+        module are imported at their first request, not here.
+
+        Parameters
+        ----------
+        json_route, page_route, metrics_route: str or None
+            Routes as ``@app.route`` takes them (Azure puts its
+            ``routePrefix``, ``api`` by default, in front). ``None`` leaves
+            that endpoint out; at least one must remain, no two the same.
+        auth_level: azure.functions.AuthLevel or str
+            Who may call the endpoints. The default, ``"function"``
+            (``AuthLevel.FUNCTION``), asks for a function key in Azure: the figures name the app's
+            functions and modules and its worker processes' ids.
+        back_link: (str, str), optional
+            A link from the page back into the app: its text and the route
+            of the page it leads to.
+
+        Raises
+        ------
+        TypeError, ValueError
+            A route that is not a non-empty path or ``None``; every route
+            ``None``; two routes the same; a malformed `back_link`.
+        """
+        return make_blueprint(
+            cls,
+            json_route=json_route,
+            page_route=page_route,
+            metrics_route=metrics_route,
+            auth_level=auth_level,
+            back_link=back_link,
+        )
+
     # --- reading and resetting ------------------------------------------
 
     @classmethod
@@ -350,10 +422,11 @@ class TimerExtension(AppExtensionBase):
         dict
             ::
 
-                {"extension": "TimerExtension", "version": "1.3.0",
+                {"extension": "TimerExtension", "version": "1.4.0",
                  "enabled": True, "mode": "hooks", "reason": None,
                  "in_flight": 0,
                  "functions": {"<name>": {
+                     "trigger": "http"|"timer"|"pubsub"|"datasource"|"other",
                      "count": int, "errors": int, "abandoned": int,
                      "min_ms": float|None, "mean_ms": float|None,
                      "max_ms": float|None, "p50_ms": float|None,
@@ -390,6 +463,9 @@ class TimerExtension(AppExtensionBase):
             recorded: no worker hook ran in any process and no function is
             decorated with :meth:`timed`. ``mode`` says how invocations are
             recorded: ``hooks``, ``decorator``, ``hooks and decorator``.
+            ``trigger`` is each function's trigger kind, OpenTelemetry's
+            ``faas.trigger``, from the app's own metadata (see
+            :mod:`.triggers`), the same as the Prometheus label.
             ``functions`` covers everything since the processes started;
             ``window`` the current wall-clock minute and the 5 before it
             (``from`` is the start of the oldest). Each function's

@@ -14,8 +14,11 @@ it was really observed:
                         saw it (a server that imports the timer first: ours)
 ``app_loaded``          the earliest sign that the app is loaded, named in
                         ``app_loaded_by``: the end of the import of the module
-                        defining the ``@timed`` functions, the worker's
-                        function-load hook, or else the start of the first call
+                        the worker loads (``function_app``, or the script file
+                        named by ``PYTHON_SCRIPT_FILE_NAME``; a server that
+                        embeds the app names its module), whatever it imports
+                        and in which order; else the worker's function-load
+                        hook (where hooks run); else the start of the first call
 ``functions_loaded``    the worker's last function-load hook before the first call
 ``listening``           a server that embeds the app accepts connections
                         (``python -m container`` says so); ``None`` elsewhere
@@ -318,17 +321,19 @@ class Startup:
         self.ready_by: str | None = None
         self.first_call: str | None = None
         self._placeholder: bool | None = None
-        #: The app's script module (``function_app``, or ``PYTHON_SCRIPT_FILE_NAME``) and the modules defining
-        #: functions decorated with @timed: the end of their import is "app loaded".
-        self.app_modules: set[str] = {script_module()}
+        #: The module the worker loads (``function_app``, or ``PYTHON_SCRIPT_FILE_NAME``): the end of its import
+        #: is "app loaded", whatever it imports before.
+        self.script = script_module()
+        #: Where the app's ``FunctionApp`` may be: the script module, then the modules defining @timed functions
+        #: (a server that loads another module than the worker would, e.g. in tests).
+        self.app_modules: dict[str, None] = {self.script: None}
         self._app_listeners: list[Callable[[str], None]] = []
         self._app_checked = False
         self.slowest = DEFAULT_SLOWEST
         self.profiler = ImportProfiler(on_imported=self._imported)
         #: Called once per process when start-up is over (kept across fork: a child has its own start-up).
         self._listeners: list[Callable[[StartupRecord], None]] = []
-        for module in self.app_modules:
-            watch_import_end(module, self._imported)
+        watch_import_end(self.script, self._imported)
         #: Read right before the profiler starts: the package imports' ``started_ms`` count from it.
         self.timer_imported: float | None = wall()
         if profile_imports:
@@ -349,10 +354,17 @@ class Startup:
         return self._placeholder
 
     def app_defines(self, module: str) -> None:
-        """``module`` defines a ``@timed`` function: the end of its import means the app is loaded."""
-        if module not in self.app_modules:
-            self.app_modules.add(module)
-        watch_import_end(module, self._imported)
+        """``module`` defines a ``@timed`` function: a place where the app's ``FunctionApp`` may be."""
+        self.app_modules.setdefault(module, None)
+
+    def app_module_names(self) -> list[str]:
+        """The modules that may hold the app's ``FunctionApp``, the script module first."""
+        return list(self.app_modules)
+
+    def script_is(self, module: str) -> None:
+        """A server that imported the timer before the app names the module it loads as the worker's script."""
+        self.script = module
+        self.app_modules = {module: None, **self.app_modules}
 
     def app_loaded_now(self, by: str) -> None:
         """The app is loaded (the first report wins; later ones are later by construction)."""
@@ -418,7 +430,7 @@ class Startup:
             self.first_call = name
             callbacks = list(self._listeners)
         self.profiler.stop(self.slowest)
-        self._app_module_loaded(script_module())
+        self._app_module_loaded(self.script)
         record = self.record({name: call})
         for callback in callbacks:
             try:
@@ -459,7 +471,7 @@ class Startup:
         self.profiler.note = "the process was forked after its imports: they happened in the parent"
 
     def _imported(self, module: str, cumulative_ns: int | None = None) -> None:
-        if module in self.app_modules:
+        if module == self.script:
             if cumulative_ns is not None and self.app_import_started is None:
                 self.app_import_started = self._wall() - cumulative_ns / 1e9
             self.app_loaded_now(f"import of {module} finished")

@@ -11,9 +11,10 @@ EXPECTED = {
     "echo": "anonymous",
     "ui": "anonymous",
     "healthcheck": "anonymous",
-    "latency": "function",
-    "latency_page": "function",
-    "metrics": "function",
+    # the timer's Blueprint, at /latency, /ui/latency and /metrics
+    "timer_stats": "function",
+    "timer_page": "function",
+    "timer_metrics": "function",
 }
 
 

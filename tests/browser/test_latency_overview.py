@@ -25,7 +25,7 @@ pytestmark = pytest.mark.browser
 
 AXE = Path(__file__).resolve().parent / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 TRAFFIC = {"/echo": 60, "/ui": 20, "/healthcheck": 20}
-FUNCTIONS = ("echo", "ui", "healthcheck", "latency", "latency_page", "metrics")
+FUNCTIONS = ("echo", "ui", "healthcheck", "timer_stats", "timer_page", "timer_metrics")
 SCREENS = {"laptop": (1280, 800), "phone": (390, 844), "wide": (1920, 1080)}
 
 
@@ -115,9 +115,9 @@ def test_the_overview_puts_the_apps_functions_first_and_the_statistics_endpoints
     own = page.locator("table.overview-table > tbody.own tr[data-function]")
     assert sorted(app.evaluate_all("rows => rows.map(r => r.dataset.function)")) == ["echo", "healthcheck", "ui"]
     assert sorted(own.evaluate_all("rows => rows.map(r => r.dataset.function)")) == [
-        "latency",
-        "latency_page",
-        "metrics",
+        "timer_metrics",
+        "timer_page",
+        "timer_stats",
     ]
     echo = page.locator('tr[data-function="echo"]')
     expect(echo.locator('td[data-stat="calls-total"]')).to_have_text(str(TRAFFIC["/echo"]))

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -196,6 +197,24 @@ def test_the_latency_view_charts_and_counts_the_requests(page: Any) -> None:
 
     page.get_by_role("link", name="Back to the echo form").click()
     expect(page).to_have_title(FORM_TITLE)
+
+
+@pytest.mark.parametrize("key", ["", "s3cr/t+key"], ids=["no key", "a function key"])
+def test_the_latency_view_links_to_the_json_and_the_prometheus_text_keeping_its_key(page: Any, key: str) -> None:
+    query = f"?code={quote(key, safe='')}" if key else ""
+    page.goto(f"/ui/latency{query}")
+    with page.expect_navigation() as navigation:
+        page.get_by_role("link", name="JSON", exact=True).click()
+    expect(page).to_have_url(re.compile(rf"/latency{re.escape(query)}$"))
+    assert navigation.value.headers["cache-control"] == "no-store"
+    assert json.loads(page.locator("body").inner_text())["extension"] == "TimerExtension"
+    page.go_back()
+    expect(page).to_have_url(re.compile(rf"/ui/latency{re.escape(query)}$"))
+    with page.expect_navigation() as navigation:
+        page.get_by_role("link", name="Prometheus text", exact=True).click()
+    expect(page).to_have_url(re.compile(rf"/metrics{re.escape(query)}$"))
+    assert navigation.value.headers["content-type"].startswith("text/plain; version=0.0.4")
+    assert 'faas_invocations_total{function="timer_page"' in page.locator("body").inner_text()
 
 
 def test_the_pages_need_no_network_but_this_server(page: Any, traffic: Any, ui_server: Any) -> None:

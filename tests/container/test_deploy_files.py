@@ -22,11 +22,10 @@ from typing import Any
 import httpx
 import pytest
 import yaml
-from azure.functions.decorators.function_app import FunctionBuilder
 
 import function_app
 from container.errors import MethodNotAllowed, NotFound
-from container.routing import RouteTable, route_of, route_prefix_from_host_json
+from container.routing import RouteTable, route_prefix_from_host_json
 from container.settings import ServerSettings
 from tests.support.dockerfile import Dockerfile, DockerIgnore, parse_dockerfile, parse_dockerignore
 from tests.support.servers import ServerProcess, container_env, free_port
@@ -207,15 +206,8 @@ def dockerignore() -> DockerIgnore:
 
 @pytest.fixture(scope="module")
 def routes() -> RouteTable:
-    """The route table of function_app.app, built from its registered functions.
-
-    FunctionApp.get_functions() may run only once per app, so each registered
-    FunctionBuilder is built on its own instead, as tests/support/in_process does.
-    """
-    builders = [value for value in vars(function_app).values() if isinstance(value, FunctionBuilder)]
-    assert builders, "function_app registers no functions"
-    found = [route for builder in builders if (route := route_of(builder.build())) is not None]
-    return RouteTable(found, route_prefix_from_host_json(ROOT))
+    """The route table of function_app.app, its Blueprints' functions included, as our server builds it."""
+    return RouteTable.from_function_app(function_app.app, route_prefix_from_host_json(ROOT))
 
 
 def serves(routes: RouteTable, method: str, path: str) -> bool:

@@ -24,7 +24,7 @@ def test_exports_timer_extension_and_version():
 
 
 def test_the_version_has_a_single_source():
-    assert package.__version__ == _version.__version__ == "1.3.0"
+    assert package.__version__ == _version.__version__ == "1.4.0"
     pyproject = tomllib.loads((PROJECT_DIR / "pyproject.toml").read_text())
     assert "version" not in pyproject["project"]
     assert "version" in pyproject["project"]["dynamic"]

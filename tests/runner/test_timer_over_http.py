@@ -50,6 +50,19 @@ def test_latency_is_json_and_never_cached(client: httpx.Client) -> None:
     assert response.json()["extension"] == "TimerExtension"
 
 
+@pytest.mark.parametrize(
+    "path, media_type",
+    [("/latency", "application/json"), ("/ui/latency", "text/html"), ("/metrics", "text/plain; version=0.0.4")],
+)
+def test_the_timer_s_three_endpoints_answer_at_the_echo_app_s_paths_never_cached(
+    client: httpx.Client, path: str, media_type: str
+) -> None:
+    response = client.get(path)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith(media_type)
+    assert response.headers["cache-control"] == "no-store"
+
+
 def test_the_latency_page_shows_counts_and_a_histogram_per_function(client: httpx.Client) -> None:
     client.post("/echo", json=TUTORIAL_REQUEST)
     page = client.get("/ui/latency").text

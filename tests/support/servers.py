@@ -26,15 +26,17 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def wait_until_ready(base_url: str, timeout: float, process: subprocess.Popen | None = None) -> float:
-    """Poll /healthcheck until it answers 200; return the seconds it took."""
+def wait_until_ready(
+    base_url: str, timeout: float, process: subprocess.Popen | None = None, path: str = "/healthcheck"
+) -> float:
+    """Poll `path` until it answers 200; return the seconds it took."""
     started = time.monotonic()
     deadline = started + timeout
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
             raise RuntimeError(f"the server exited with {process.returncode} before it was ready")
         try:
-            if httpx.get(f"{base_url}/healthcheck", timeout=0.5).status_code == 200:
+            if httpx.get(f"{base_url}{path}", timeout=0.5).status_code == 200:
                 return time.monotonic() - started
         except httpx.TransportError:
             pass
@@ -53,6 +55,7 @@ class ServerProcess:
     process: subprocess.Popen | None = None
     log_path: Path | None = None
     ready_after: float = field(default=0.0)
+    ready_path: str = "/healthcheck"
 
     @property
     def base_url(self) -> str:
@@ -61,7 +64,7 @@ class ServerProcess:
     def start(self, log_path: Path, ready_timeout: float = 15.0) -> ServerProcess:
         self.launch(log_path)
         try:
-            self.ready_after = wait_until_ready(self.base_url, ready_timeout, self.process)
+            self.ready_after = wait_until_ready(self.base_url, ready_timeout, self.process, self.ready_path)
         except Exception:
             self.stop()
             raise RuntimeError(f"server did not start:\n{self.output()}") from None

@@ -15,9 +15,17 @@ AUTO_REFRESH_SECONDS = 5
 
 
 def relative(route: str, *, from_route: str) -> str:
-    """The href that leads from the page at `from_route` to `route` (both routes without the prefix)."""
-    start = posixpath.dirname(from_route.strip("/")) or "."
-    return posixpath.relpath(route.strip("/"), start)
+    """The href that leads from the page at `from_route` to `route` (both routes without the prefix).
+
+    A route that is one of the page's folders would come out as ``..`` (a folder, with a slash
+    the app does not serve): that one climbs to the root and names the route whole.
+    """
+    folder = posixpath.dirname(from_route.strip("/"))
+    target = route.strip("/")
+    href = posixpath.relpath(target, folder or ".")
+    if posixpath.basename(href) in (".", ".."):
+        href = "../" * len(folder.split("/")) + target
+    return href
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,103 @@
+"""The timer's endpoints as an ``azure.functions.Blueprint``: one line makes an app serve them.
+
+``TimerExtension.blueprint()`` calls :func:`make_blueprint`; the app registers the result with
+``app.register_functions(...)``. Each endpoint is a function of its own, named ``timer_...`` so
+that it cannot collide with the app's, behind a function key by default, and timed like any
+other function (``@timed``, so on Python 3.13 too). Importing this module needs nothing of
+``azure.functions`` but the module itself: the Blueprint (azure-functions 1.11.3 and later, the
+v2 programming model) is only touched when one is made.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import azure.functions as func
+
+from . import endpoints
+
+if TYPE_CHECKING:
+    from .extension import TimerExtension
+
+#: The default routes: one prefix, so that one rule of a gateway or a firewall covers the three.
+DEFAULT_JSON_ROUTE = "timer/stats"
+DEFAULT_PAGE_ROUTE = "timer/ui"
+DEFAULT_METRICS_ROUTE = "timer/metrics"
+#: The function names, which are also the names of their function keys in Azure.
+JSON_FUNCTION, PAGE_FUNCTION, METRICS_FUNCTION = "timer_stats", "timer_page", "timer_metrics"
+_OWN = {JSON_FUNCTION: "json", PAGE_FUNCTION: "page", METRICS_FUNCTION: "metrics"}
+
+
+def make_blueprint(
+    extension: type[TimerExtension],
+    *,
+    json_route: str | None = DEFAULT_JSON_ROUTE,
+    page_route: str | None = DEFAULT_PAGE_ROUTE,
+    metrics_route: str | None = DEFAULT_METRICS_ROUTE,
+    auth_level: func.AuthLevel | str,
+    back_link: tuple[str, str] | None = None,
+) -> func.Blueprint:
+    """A Blueprint with a GET function per route that is not ``None``; see ``TimerExtension.blueprint``."""
+    json_route, page_route, metrics_route = _checked_routes(json_route, page_route, metrics_route)
+    if back_link is not None and not (
+        isinstance(back_link, tuple) and len(back_link) == 2 and all(isinstance(part, str) for part in back_link)
+    ):
+        raise TypeError("back_link must be a (label, route) tuple of two strings")
+    blueprint = func.Blueprint()  # type: ignore[no-untyped-call]
+    timed = extension.timed
+
+    if json_route is not None:
+
+        @blueprint.route(route=json_route, methods=["GET"], auth_level=auth_level)
+        @timed
+        def timer_stats(req: func.HttpRequest) -> func.HttpResponse:
+            return endpoints.stats_response(extension)
+
+    if page_route is not None:
+        shown_at = page_route
+        # The page lists the Blueprint's own functions apart from the app's.
+        own = [
+            name
+            for name, route in _OWN.items()
+            if {"json": json_route, "page": page_route, "metrics": metrics_route}[route]
+        ]
+
+        @blueprint.route(route=page_route, methods=["GET"], auth_level=auth_level)
+        @timed
+        def timer_page(req: func.HttpRequest) -> func.HttpResponse:
+            return endpoints.page_response(
+                req,
+                extension,
+                page_route=shown_at,
+                json_route=json_route,
+                metrics_route=metrics_route,
+                back_link=back_link,
+                own_functions=own,
+            )
+
+    if metrics_route is not None:
+
+        @blueprint.route(route=metrics_route, methods=["GET"], auth_level=auth_level)
+        @timed
+        def timer_metrics(req: func.HttpRequest) -> func.HttpResponse:
+            return endpoints.metrics_response(extension)
+
+    return blueprint
+
+
+def _checked_routes(*routes: str | None) -> tuple[str | None, ...]:
+    """The routes without surrounding slashes; each a non-empty path or None, at least one given, no two the same."""
+    names = ("json_route", "page_route", "metrics_route")
+    checked: list[str | None] = []
+    for name, route in zip(names, routes, strict=True):
+        if route is not None and not isinstance(route, str):
+            raise TypeError(f"{name} must be a str or None, not {type(route).__name__}")
+        if route is not None and not route.strip("/"):
+            raise ValueError(f"{name} must be a path such as 'timer/stats', not {route!r}")
+        checked.append(None if route is None else route.strip("/"))
+    chosen = [route for route in checked if route is not None]
+    if not chosen:
+        raise ValueError("json_route, page_route and metrics_route are all None: the Blueprint would be empty")
+    if len(set(chosen)) < len(chosen):
+        raise ValueError(f"two endpoints share one route: {', '.join(chosen)}")
+    return tuple(checked)
