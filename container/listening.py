@@ -26,7 +26,8 @@ def _startup() -> Any:
 
 
 def app_module_is(name: str) -> None:
-    """The app is the module ``name``: the end of its import is "app loaded", its start begins the app's part."""
+    """The app is the module ``name`` (the timer was imported first, before the script's name was set): its
+    import's start and end begin and end the app's part of the timeline."""
     startup = _startup()
     if startup is not None:
         startup.app_script_is(name)

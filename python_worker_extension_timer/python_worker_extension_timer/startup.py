@@ -15,9 +15,10 @@ it was really observed:
 ``app_loaded``          the earliest sign that the app is loaded, named in
                         ``app_loaded_by``: the end of the import of the module
                         the worker loads (``function_app``, or the script file
-                        named by ``PYTHON_SCRIPT_FILE_NAME``), whatever it imports
+                        named by ``PYTHON_SCRIPT_FILE_NAME``; a server that
+                        embeds the app names its module), whatever it imports
                         and in which order; else the worker's function-load
-                        hook; else the start of the first call
+                        hook (where hooks run); else the start of the first call
 ``functions_loaded``    the worker's last function-load hook before the first call
 ``listening``           a server that embeds the app accepts connections
                         (``python -m container`` says so); ``None`` elsewhere

@@ -170,7 +170,7 @@ def axe_violations(page: Any) -> list[dict[str, Any]]:
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-@pytest.mark.parametrize("screen", ["laptop", "phone"])
+@pytest.mark.parametrize("screen", ["laptop", pytest.param("phone", marks=pytest.mark.heavy)])  # phone: full tier
 def test_axe_finds_no_serious_or_critical_violation(page_of: Any, scheme: str, screen: str) -> None:
     page = page_of(screen, scheme)
     page.locator("#startup-figures summary").click()  # the folded tables count too

@@ -62,6 +62,7 @@ CSS = """
   .columns { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(100%, 34rem), 1fr));
              gap: 0 1.25rem; align-items: start; }
   .details > h2 { margin-top: .5rem; }
+  :target { scroll-margin-top: 1rem; }
   .function.idle { padding: .5rem 1.25rem; }
   .function.idle h3 { display: inline; margin-right: .75rem; }
   .function.idle p { display: inline; margin: 0; }
