@@ -14,7 +14,7 @@ logger = logging.getLogger("container.server")
 
 
 def announce_listening() -> None:
-    """Mark the start-up record and log one line with the figures (JSON attributes too)."""
+    """Mark the start-up record and log one line with the figures, each its own record attribute."""
     try:
         from python_worker_extension_timer.startup import PROCESS
     except ImportError:  # an app without the timer: the line still says the worker listens
@@ -43,5 +43,5 @@ def announce_listening() -> None:
         listening or 0.0,
         since,
         "?" if attributes["startup.app_loaded_s"] is None else f"{attributes['startup.app_loaded_s']:.3f}",
-        extra={"attributes": attributes},
+        extra={key: value for key, value in attributes.items() if value is not None},
     )
