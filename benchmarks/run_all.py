@@ -32,6 +32,7 @@ SCRIPTS = [
     "request_cost.py",
     "startup_memory.py",
     "cold_start.py",
+    "app_insights_traces.py",
 ]
 
 
