@@ -21,7 +21,7 @@ import os
 import random
 import sys
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -227,10 +227,10 @@ class Invoker:
             max_threads = int(configured) if configured.isdigit() and int(configured) > 0 else None
         self._pool = ThreadPoolExecutor(max_workers=max_threads, thread_name_prefix="function")
 
-    def load(self, routes: list[Route]) -> None:
-        """The worker's function-load step: `post_function_load*` once per function."""
-        for route in routes:
-            self.hooks.function_loaded(route.function_name, self.function_directory)
+    def load(self, function_names: Iterable[str]) -> None:
+        """The worker's function-load step: `post_function_load*` once per function, whatever its trigger."""
+        for name in function_names:
+            self.hooks.function_loaded(name, self.function_directory)
 
     async def invoke(self, route: Route, request: func.HttpRequest, invocation_id: str | None = None) -> Any:
         context = InvocationContext(

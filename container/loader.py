@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -14,18 +15,27 @@ from .asgi import EchoServerApp
 from .gateway import Gateway
 from .invocation import Invoker, describe_hooks
 from .requests import RequestConverter
-from .routing import RouteTable, route_prefix_from_host_json
+from .routing import RouteTable, indexed_functions, route_prefix_from_host_json
 from .settings import ServerSettings
 from .telemetry import start_otlp_metrics
 
 logger = logging.getLogger("container.loader")
 
 
+#: The app setting that names the script the worker imports (`function_app.py` when unset).
+SCRIPT_FILE_SETTING = "PYTHON_SCRIPT_FILE_NAME"
+
+
 def load_function_app(reference: str) -> tuple[func.FunctionApp, Path]:
-    """Import `module:attribute` (as the worker imports function_app.py) and its script root."""
+    """Import `module:attribute` (as the worker imports function_app.py) and its script root.
+
+    The app setting that names the worker's script is set to the module imported, so that the app (and the
+    timer, whose start-up record ends "app loaded" with that module's import) sees what it would under the worker.
+    """
     module_name, _, attribute = reference.partition(":")
     if str(Path.cwd()) not in sys.path:
         sys.path.insert(0, str(Path.cwd()))
+    os.environ[SCRIPT_FILE_SETTING] = f"{module_name}.py"
     module = importlib.import_module(module_name)
     app = getattr(module, attribute or "app")
     if not isinstance(app, func.FunctionApp):
@@ -42,7 +52,7 @@ def build_app(
     routes = RouteTable.from_function_app(app, route_prefix_from_host_json(script_root))
     invoker = Invoker(str(script_root))
     logger.info(describe_hooks(invoker.hooks.enabled))
-    invoker.load(routes.routes)
+    invoker.load([function.get_function_name() or "" for function in indexed_functions(app)])
     gateway = Gateway(routes, RequestConverter(settings.max_body_bytes), invoker)
     return EchoServerApp(
         gateway,

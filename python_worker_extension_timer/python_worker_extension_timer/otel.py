@@ -24,8 +24,10 @@ The first call of each function in a process also carries the attribute
 The counters are observed from the extension's own totals when the SDK
 collects (no cost per invocation); only the duration is recorded per
 invocation, since a histogram can only be fed one value at a time. With the
-attributes ``faas.trigger`` (``http`` when the function returned an
-``HttpResponse``, else ``other``) and ``faas.name`` (the function name).
+attributes ``faas.trigger`` (the function's trigger kind from the app's own
+metadata, see :mod:`.triggers`: ``http``, ``timer``, ``pubsub``,
+``datasource`` or ``other``, the same for every call of a function however it
+ended) and ``faas.name`` (the function name).
 
 A library uses the API only: this module never configures an SDK, a reader
 or an exporter. Until the application (or the Azure Functions worker, with
@@ -44,6 +46,7 @@ from .clock import NS_PER_SECOND
 from .histogram import OTEL_BOUNDARIES_SECONDS
 from .startup import StartupRecord
 from .tally import Tally
+from .triggers import APP_TRIGGERS
 
 try:
     from opentelemetry import metrics as _metrics
@@ -71,6 +74,9 @@ class OpenTelemetrySink:
     meter_provider: opentelemetry.metrics.MeterProvider, optional
         Where the instruments come from; ``None`` (the default, and what
         the extension uses) means the global provider.
+    trigger_of: Callable[[str], str], optional
+        A function's ``faas.trigger``; by default read from the app's own
+        metadata (:data:`.triggers.APP_TRIGGERS`).
     """
 
     __slots__ = (
@@ -80,11 +86,16 @@ class OpenTelemetrySink:
         "coldstarts",
         "init_duration",
         "_attributes",
-        "_triggers",
+        "_trigger_of",
         "_totals",
     )
 
-    def __init__(self, totals: Callable[[], Mapping[str, Tally]], meter_provider: Any = None) -> None:
+    def __init__(
+        self,
+        totals: Callable[[], Mapping[str, Tally]],
+        meter_provider: Any = None,
+        trigger_of: Callable[[str], str] = APP_TRIGGERS.of,
+    ) -> None:
         if _metrics is None:
             raise RuntimeError(
                 "opentelemetry-api is not installed: pip install python_worker_extension_timer[opentelemetry]"
@@ -98,7 +109,7 @@ class OpenTelemetrySink:
         )
         self._totals = totals
         self._attributes: dict[tuple[str, str], dict[str, str]] = {}
-        self._triggers: dict[str, str] = {}
+        self._trigger_of = trigger_of
         self.invocations = meter.create_observable_counter(
             "faas.invocations",
             callbacks=[self._observe_successes],
@@ -122,29 +133,26 @@ class OpenTelemetrySink:
         assert _metrics is not None
         for name, tally in self._totals().items():
             completed_errors = tally.errors - tally.abandoned
-            yield _metrics.Observation(tally.count - completed_errors, self._attributes_of(name, None))
+            yield _metrics.Observation(tally.count - completed_errors, self._attributes_of(name))
 
     def _observe_errors(self, options: Any) -> Iterable[Any]:
         assert _metrics is not None
         for name, tally in self._totals().items():
-            yield _metrics.Observation(tally.errors, self._attributes_of(name, None))
+            yield _metrics.Observation(tally.errors, self._attributes_of(name))
 
-    def _attributes_of(self, name: str, trigger: str | None) -> dict[str, str]:
-        if trigger is None:
-            trigger = self._triggers.get(name, "other")
-        else:
-            self._triggers[name] = trigger
+    def _attributes_of(self, name: str) -> dict[str, str]:
+        trigger = self._trigger_of(name)
         attributes = self._attributes.get((name, trigger))
         if attributes is None:
             attributes = self._attributes.setdefault((name, trigger), {"faas.trigger": trigger, "faas.name": name})
         return attributes
 
-    def record(self, name: str, duration_ns: int, trigger: str | None = None, cold: bool = False) -> None:
-        """The duration of one completed invocation; ``trigger`` None means the one last seen for ``name``.
+    def record(self, name: str, duration_ns: int, cold: bool = False) -> None:
+        """The duration of one completed invocation of ``name``, labelled with the function's trigger kind.
 
         ``cold``: the first call of ``name`` in this process, which also counts one cold start.
         """
-        attributes = self._attributes_of(name, trigger)
+        attributes = self._attributes_of(name)
         if cold:
             self.coldstarts.add(1, attributes)
             self.duration.record(duration_ns / NS_PER_SECOND, {**attributes, "faas.coldstart": True})

@@ -3,7 +3,9 @@
 Metric names follow Prometheus naming (base unit seconds, ``_total`` for
 counters) and OpenTelemetry's FaaS semantic conventions
 (``faas.invoke_duration``, ``faas.invocations``, ``faas.errors``), with two
-labels of low cardinality, ``function`` and ``trigger``::
+labels of low cardinality, ``function`` and ``trigger`` (the function's
+trigger kind from the app's own metadata, as OpenTelemetry's
+``faas.trigger``: see :mod:`.triggers`)::
 
     faas_invoke_duration_seconds_bucket{function="echo",trigger="http",le="0.005"} 1520.0
     faas_invocations_total{function="echo",trigger="http"} 1523.0
@@ -30,7 +32,7 @@ Usage, in ``function_app.py``::
 
     @app.route(route="metrics", methods=["GET"])
     def metrics(req: func.HttpRequest) -> func.HttpResponse:
-        body, content_type = exposition(TimerExtension, trigger="http")
+        body, content_type = exposition(TimerExtension)
         return func.HttpResponse(body, headers={"Content-Type": content_type})
 """
 
@@ -53,19 +55,26 @@ __all__ = ["CONTENT_TYPE", "LABELS", "TimerCollector", "exposition", "metric_fam
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 LABELS = ("function", "trigger")
 
-#: A trigger type for every function, or one per function name (missing names get ``"other"``).
+#: An override of the trigger labels: one for every function, or one per function name (the names it leaves out
+#: keep the kind the app's metadata gives).
 Triggers = str | Mapping[str, str]
 
 
-def _trigger_of(triggers: Triggers) -> Callable[[str], str]:
+def _trigger_of(view: MergedView, triggers: Triggers | None) -> Callable[[str], str]:
+    if triggers is None:
+        return view.trigger_of
     if isinstance(triggers, str):
         return lambda name: triggers
-    return lambda name: triggers.get(name, "other")
+    return lambda name: triggers.get(name) or view.trigger_of(name)
 
 
-def metric_families(view: MergedView, triggers: Triggers = "other") -> list[Metric]:
-    """The metric families of a merged view, one series per function."""
-    trigger_of = _trigger_of(triggers)
+def metric_families(view: MergedView, triggers: Triggers | None = None) -> list[Metric]:
+    """The metric families of a merged view, one series per function.
+
+    ``triggers`` overrides the ``trigger`` label, which by default is each
+    function's trigger kind from the app's own metadata.
+    """
+    trigger_of = _trigger_of(view, triggers)
     duration = HistogramMetricFamily(
         "faas_invoke_duration",
         "Duration of completed invocations (OpenTelemetry faas.invoke_duration).",
@@ -117,18 +126,20 @@ class TimerCollector:
 
     Register it with your own registry to serve the metrics beside others::
 
-        REGISTRY.register(TimerCollector(TimerExtension.view, triggers="http"))
+        REGISTRY.register(TimerCollector(TimerExtension.view))
 
     Parameters
     ----------
     view: Callable[[], MergedView]
         Usually ``TimerExtension.view`` (or that of a subclass).
-    triggers: str | Mapping[str, str]
-        The ``faas.trigger`` of every function (``"http"``, ``"timer"``,
-        ``"pubsub"``, ``"datasource"`` or ``"other"``), or one per function.
+    triggers: str | Mapping[str, str] | None
+        By default (``None``) each function's trigger kind from the app's
+        own metadata. Else an override: the ``faas.trigger`` of every
+        function (``"http"``, ``"timer"``, ``"pubsub"``, ``"datasource"`` or
+        ``"other"``), or one per function name.
     """
 
-    def __init__(self, view: Callable[[], MergedView], triggers: Triggers = "other") -> None:
+    def __init__(self, view: Callable[[], MergedView], triggers: Triggers | None = None) -> None:
         self._view = view
         self._triggers = triggers
 
@@ -136,8 +147,11 @@ class TimerCollector:
         yield from metric_families(self._view(), self._triggers)
 
 
-def exposition(extension: Any, triggers: Triggers = "other") -> tuple[bytes, str]:
-    """The metrics of ``extension`` (``TimerExtension`` or a subclass) as ``(body, content_type)``."""
+def exposition(extension: Any, triggers: Triggers | None = None) -> tuple[bytes, str]:
+    """The metrics of ``extension`` (``TimerExtension`` or a subclass) as ``(body, content_type)``.
+
+    ``triggers`` overrides the ``trigger`` labels (see :func:`metric_families`).
+    """
     registry = CollectorRegistry(auto_describe=False)
     registry.register(TimerCollector(extension.view, triggers))
     return generate_latest(registry), CONTENT_TYPE

@@ -88,7 +88,7 @@ def fail(ext: Extension, state: TimerState, invocation_id: str) -> None:
         cold = name not in state.first_calls and state.first_call(name, start_ns, end_ns, True)
         sink = state.sink
         if sink is not None:
-            sink.record(name, end_ns - start_ns, None, cold)  # the trigger: as last seen
+            sink.record(name, end_ns - start_ns, cold)
     except Exception as exc:
         problem(ext, "timed", exc)
 
@@ -116,7 +116,7 @@ def complete(
         cold = name not in state.first_calls and state.first_call(name, start_ns, end_ns, error)
         sink = state.sink
         if sink is not None:
-            sink.record(name, duration, "other" if response is None else "http", cold)
+            sink.record(name, duration, cold)
         level = active.level
         if level is not None and active.logger.isEnabledFor(level):
             active.logger.log(level, LOG_FORMAT, name, invocation_id, duration / NS_PER_MS)

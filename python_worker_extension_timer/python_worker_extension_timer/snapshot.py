@@ -18,6 +18,7 @@ from typing import Any
 from .function_stats import DEFAULT_HISTORY_MINUTES, WINDOW_MINUTES, FunctionRecord
 from .startup import StartupRecord
 from .tally import Tally, minute_summary
+from .triggers import OTHER as OTHER_TRIGGER
 
 __all__ = ["ProcessRecord", "MergedView", "FORMAT_VERSION", "iso_time"]
 
@@ -51,6 +52,8 @@ class ProcessRecord:
     alive: bool = True
     #: The process's start-up (see :mod:`.startup`); ``None`` in records that carry none.
     startup: StartupRecord | None = None
+    #: Each function's trigger kind (OpenTelemetry's ``faas.trigger``: ``http``, ``timer``, ``pubsub``, ...).
+    triggers: dict[str, str] = field(default_factory=dict)
 
     @property
     def count(self) -> int:
@@ -70,6 +73,7 @@ class ProcessRecord:
                 "in_flight": self.in_flight,
                 "mode": self.mode,
                 "startup": None if self.startup is None else self.startup.to_dict(),
+                "triggers": self.triggers,
                 "functions": {
                     name: {
                         "total": record.total.to_dict(),
@@ -102,6 +106,7 @@ class ProcessRecord:
                 in_flight=int(data["in_flight"]),
                 mode=str(data["mode"]),
                 startup=None if data.get("startup") is None else StartupRecord.from_dict(data["startup"]),
+                triggers={str(name): str(kind) for name, kind in (data.get("triggers") or {}).items()},
                 functions={
                     str(name): FunctionRecord(
                         total=Tally.from_dict(entry["total"]),
@@ -143,6 +148,14 @@ class MergedView:
                     mine = merged[name] = FunctionRecord(Tally(), {})
                 mine.merge(record)
         self.functions = dict(sorted(merged.items()))
+
+    def trigger_of(self, name: str) -> str:
+        """The trigger kind of function ``name`` as the processes know it; ``other`` when none does."""
+        for process in self.processes:
+            kind = process.triggers.get(name)
+            if kind is not None and kind != OTHER_TRIGGER:
+                return kind
+        return OTHER_TRIGGER
 
     @property
     def now_minute(self) -> int:
@@ -257,7 +270,8 @@ class MergedView:
             "reason": NOT_RECORDING if mode == OFF else None,
             "in_flight": self.in_flight,
             "functions": {
-                name: {**record.total.summary(), "history": history[name]} for name, record in self.functions.items()
+                name: {"trigger": self.trigger_of(name), **record.total.summary(), "history": history[name]}
+                for name, record in self.functions.items()
             },
             "window": {
                 "minutes": WINDOW_MINUTES,

@@ -10,10 +10,11 @@ observed:
                      with ``process_started_note`` where it cannot be read
 ``timer_imported``   this package's import began
 ``app_loaded``       the earliest sign that the app is loaded, named in
-                     ``app_loaded_by``: the end of the import of the module
-                     defining the ``@timed`` functions (seen by the import
-                     profiler, both worker modes), the worker's function-load
-                     hook (where hooks run), or else the start of the first call
+                     ``app_loaded_by``: the end of the import of the module the
+                     worker loads (``function_app``, or the script file named by
+                     ``PYTHON_SCRIPT_FILE_NAME``), whatever it imports and in
+                     which order; else the worker's function-load hook (where
+                     hooks run); else the start of the first call
 ``listening``        a server that embeds the app says when it accepts connections
                      (``python -m container`` does); ``None`` elsewhere
 ``first_calls``      per function, the first call in this process: start, end and
@@ -223,17 +224,19 @@ class Startup:
         self.app_loaded_by: str | None = None
         self.listening: float | None = None
         self.ready: float | None = None
-        #: The app's script module (``function_app``, or ``PYTHON_SCRIPT_FILE_NAME``) and the modules defining
-        #: functions decorated with @timed: the end of their import is "app loaded".
-        self.app_modules: set[str] = {script_module()}
+        #: The module the worker loads (``function_app``, or ``PYTHON_SCRIPT_FILE_NAME``): the end of its import
+        #: is "app loaded", whatever it imports before.
+        self.script = script_module()
+        #: Where the app's ``FunctionApp`` may be: the script module, then the modules defining @timed functions
+        #: (a server that loads another module than the worker would, e.g. in tests).
+        self.app_modules: dict[str, None] = {self.script: None}
         self._app_listeners: list[Callable[[str], None]] = []
         self._app_checked = False
         self.slowest = DEFAULT_SLOWEST
         self.profiler = ImportProfiler(on_imported=self._imported)
         #: Called once per process when start-up is over (kept across fork: a child has its own start-up).
         self._listeners: list[Callable[[StartupRecord], None]] = []
-        for module in self.app_modules:
-            watch_import_end(module, self._imported)
+        watch_import_end(self.script, self._imported)
         if profile_imports:
             self.profiler.start()
         else:
@@ -245,10 +248,12 @@ class Startup:
         return self.ready is not None
 
     def app_defines(self, module: str) -> None:
-        """``module`` defines a ``@timed`` function: the end of its import means the app is loaded."""
-        if module not in self.app_modules:
-            self.app_modules.add(module)
-        watch_import_end(module, self._imported)
+        """``module`` defines a ``@timed`` function: a place where the app's ``FunctionApp`` may be."""
+        self.app_modules.setdefault(module, None)
+
+    def app_module_names(self) -> list[str]:
+        """The modules that may hold the app's ``FunctionApp``, the script module first."""
+        return list(self.app_modules)
 
     def app_loaded_now(self, by: str) -> None:
         """The app is loaded (the first report wins; later ones are later by construction)."""
@@ -296,7 +301,7 @@ class Startup:
             self.ready = ended
             callbacks = list(self._listeners)
         self.profiler.stop(self.slowest)
-        self._app_module_loaded(script_module())
+        self._app_module_loaded(self.script)
         record = self.record({name: call})
         for callback in callbacks:
             try:
@@ -330,7 +335,7 @@ class Startup:
         self.profiler.note = "the process was forked after its imports: they happened in the parent"
 
     def _imported(self, module: str) -> None:
-        if module in self.app_modules:
+        if module == self.script:
             self.app_loaded_now(f"import of {module} finished")
             self._app_module_loaded(module)
 

@@ -20,6 +20,7 @@ from .settings import Settings
 from .snapshot import MergedView, ProcessRecord
 from .startup import PROCESS, FirstCall
 from .tally import Tally
+from .triggers import APP_TRIGGERS
 
 __all__ = ["Active", "TimerState", "opentelemetry_sink"]
 
@@ -161,6 +162,7 @@ class TimerState:
             functions={str(name): stats.read() for name, stats in list(self.functions.items())},
             mode=self.mode(),
             startup=PROCESS.record(self.first_calls),
+            triggers={str(name): APP_TRIGGERS.of(name) for name in list(self.functions)},
         )
 
     def mode(self) -> str:

@@ -5,7 +5,8 @@ while ``PYTHON_ENABLE_WORKER_EXTENSIONS`` is off: there only functions
 decorated with ``@timed`` are timed. When the app's module has been imported,
 its ``FunctionApp`` lists every function; those without the decorator are
 named in one warning through :mod:`logging` (where the worker's log handling
-sees it). Nothing is said when every function is timed, or when hooks run.
+sees it), those of the Blueprints it registered included, from whichever
+module. Nothing is said when every function is timed, or when hooks run.
 """
 
 from __future__ import annotations
@@ -16,8 +17,7 @@ import sys
 from collections.abc import Mapping
 from types import ModuleType
 
-from azure.functions import FunctionRegister
-
+from .app_functions import registered_functions
 from .decorator import is_timed
 
 __all__ = ["ENABLE_FLAG", "hooks_run", "untimed_functions", "warn_if_untimed"]
@@ -40,24 +40,11 @@ def hooks_run(environ: Mapping[str, str] = os.environ, version_info: tuple[int, 
 def untimed_functions(module: ModuleType) -> list[str]:
     """The functions of every ``FunctionApp`` in ``module`` that are not decorated with ``@timed``.
 
-    Reads the app's function builders, never ``get_functions()``: that call
-    builds and registers the functions' names, and the worker's own call
-    after ours would then fail with "does not have a unique function name".
+    Those of the Blueprints the app registered included, wherever they were
+    defined (see :mod:`.app_functions`, which never calls ``get_functions()``).
     """
-    names = []
-    for value in list(vars(module).values()):
-        if not isinstance(value, FunctionRegister):
-            continue
-        for builder in list(getattr(value, "_function_builders", ())):
-            function = getattr(builder, "_function", None)
-            try:
-                name = function.get_function_name() if function is not None else None
-                user_function = function.get_user_function() if function is not None else None
-            except Exception:  # a shape of the library we do not know: say nothing rather than something wrong
-                continue
-            if name and not is_timed(user_function):
-                names.append(name)
-    return sorted(set(names))
+    functions = registered_functions([module])
+    return sorted({function.name for function in functions if not is_timed(function.user_function)})
 
 
 def warn_if_untimed(

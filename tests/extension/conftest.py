@@ -11,7 +11,8 @@ import copy
 import logging
 import sys
 import threading
-from collections.abc import Callable
+import types
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +22,13 @@ PROJECT_DIR = Path(__file__).resolve().parents[2] / "python_worker_extension_tim
 if str(PROJECT_DIR) not in sys.path:
     sys.path.insert(0, str(PROJECT_DIR))
 
+import azure.functions as func  # noqa: E402
 from azure.functions.extension import ExtensionMeta  # noqa: E402
 
 from container.invocation import InvocationContext  # noqa: E402
 from python_worker_extension_timer import TimerExtension  # noqa: E402
 from python_worker_extension_timer.clock import ManualClock  # noqa: E402
+from python_worker_extension_timer.triggers import APP_TRIGGERS  # noqa: E402
 
 LOGGER_NAME = "python_worker_extension_timer"
 
@@ -140,6 +143,78 @@ def extension_registry():
         ExtensionMeta._func_exts = saved_func
         ExtensionMeta._info = saved_info
         TimerExtension.init()
+
+
+@pytest.fixture(autouse=True)
+def app_modules(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., None]]:
+    """Where the timer looks for the app's ``FunctionApp`` (for trigger kinds): nowhere, unless a test says so.
+
+    Other tests of the session may have imported an app (the echo app's ``function_app``); here a function's
+    trigger kind comes only from the modules a test names: ``app_modules(module, ...)``.
+    """
+    modules: list[str] = []
+    monkeypatch.setattr(APP_TRIGGERS, "modules", lambda: list(modules))
+    APP_TRIGGERS.forget()
+
+    def use(*names: str) -> None:
+        modules[:] = names
+        APP_TRIGGERS.forget()
+
+    yield use
+    APP_TRIGGERS.forget()
+
+
+#: The functions of :func:`app_with_triggers` and the ``faas.trigger`` each must get.
+KINDS = {
+    "echo": "http",
+    "nightly": "timer",
+    "orders": "pubsub",
+    "receipts": "datasource",
+    "events": "pubsub",
+    "hooked": "other",
+}
+
+
+@pytest.fixture
+def app_with_triggers(app_modules: Callable[..., None], monkeypatch: pytest.MonkeyPatch) -> func.FunctionApp:
+    """An app in a module of its own with a function of each kind, some of them from a registered Blueprint.
+
+    None is decorated with ``@timed``: the kinds come from the decorators' metadata alone (:data:`KINDS`).
+    """
+    app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
+
+    @app.route(route="echo")
+    def echo(req: func.HttpRequest) -> func.HttpResponse:
+        return func.HttpResponse("x")
+
+    @app.timer_trigger(schedule="0 */5 * * * *", arg_name="timer")
+    def nightly(timer: func.TimerRequest) -> None:
+        pass
+
+    @app.queue_trigger(arg_name="message", queue_name="orders", connection="AzureWebJobsStorage")
+    def orders(message: func.QueueMessage) -> None:
+        pass
+
+    blueprint = func.Blueprint()
+
+    @blueprint.blob_trigger(arg_name="blob", path="receipts/{name}", connection="AzureWebJobsStorage")
+    def receipts(blob: func.InputStream) -> None:
+        pass
+
+    @blueprint.event_hub_message_trigger(arg_name="event", event_hub_name="events", connection="EventHub")
+    def events(event: func.EventHubEvent) -> None:
+        pass
+
+    @blueprint.generic_trigger(arg_name="payload", type="webhookTrigger")
+    def hooked(payload: str) -> None:
+        pass
+
+    app.register_functions(blueprint)
+    module = types.ModuleType("app_with_triggers")
+    module.app = app  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    app_modules(module.__name__)
+    return app
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from python_worker_extension_timer import TimerExtension
 from python_worker_extension_timer.histogram import OTEL_BOUNDARIES_SECONDS
 from python_worker_extension_timer.otel import OpenTelemetrySink
+from tests.extension.conftest import KINDS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -67,12 +68,48 @@ def test_successes_and_errors_are_observed_from_the_totals(reader, timed):
     assert point_for(reader, "faas.errors").value == 1
 
 
-def test_the_attributes_follow_the_faas_conventions(reader, timed):
+def test_the_attributes_follow_the_faas_conventions(reader, timed, app_with_triggers):
     timed(1, func.HttpResponse("x"))
-    timed(1, "not http", function_name="nightly")
+    timed(1, None, function_name="nightly")
     timed(1, func.HttpResponse("x"))
     assert dict(point_for(reader, "faas.invoke_duration").attributes) == {"faas.trigger": "http", "faas.name": "echo"}
-    assert point_for(reader, "faas.invoke_duration", "nightly", cold=True).attributes["faas.trigger"] == "other"
+    assert point_for(reader, "faas.invoke_duration", "nightly", cold=True).attributes["faas.trigger"] == "timer"
+
+
+@pytest.mark.parametrize("name, kind", sorted(KINDS.items()))
+def test_each_function_carries_its_trigger_kind_from_the_apps_metadata(reader, timed, app_with_triggers, name, kind):
+    timed(1, None, function_name=name)
+    assert point_for(reader, "faas.invoke_duration", name, cold=True).attributes["faas.trigger"] == kind
+
+
+@pytest.mark.parametrize("returned", [None, "text", func.HttpResponse("x")], ids=["None", "a string", "a response"])
+def test_the_trigger_kind_does_not_depend_on_what_a_call_returned(reader, timed, app_with_triggers, returned):
+    timed(1, func.HttpResponse("x"), function_name="nightly")
+    timed(1, returned, function_name="nightly")
+    [point] = [p for p in points(reader)["faas.invoke_duration"] if not p.attributes.get("faas.coldstart")]
+    assert point.attributes["faas.trigger"] == "timer"
+
+
+def test_an_http_function_that_raises_stays_http(reader, app_with_triggers):
+    @TimerExtension.timed
+    def echo(req: func.HttpRequest) -> func.HttpResponse:
+        if req.params.get("fail"):
+            raise RuntimeError("no")
+        return func.HttpResponse("x")
+
+    echo(req=func.HttpRequest("GET", "/", body=b""))
+    with pytest.raises(RuntimeError):
+        echo(req=func.HttpRequest("GET", "/", body=b"", params={"fail": "1"}))
+    [series] = {p.attributes["faas.trigger"] for p in points(reader)["faas.invoke_duration"]}
+    assert series == "http"
+    assert point_for(reader, "faas.errors").attributes["faas.trigger"] == "http"
+
+
+def test_functions_never_called_are_observed_with_their_kind_from_the_first_export(reader, worker, app_with_triggers):
+    for name in KINDS:
+        worker.load(name)
+    observed = {p.attributes["faas.name"]: p.attributes["faas.trigger"] for p in points(reader)["faas.invocations"]}
+    assert observed == KINDS
 
 
 def test_a_raising_decorated_function_counts_as_an_error_at_once(reader):

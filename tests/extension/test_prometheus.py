@@ -9,6 +9,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from python_worker_extension_timer import TimerExtension
 from python_worker_extension_timer.histogram import OTEL_BOUNDARIES_SECONDS
 from python_worker_extension_timer.prometheus import CONTENT_TYPE, TimerCollector, exposition
+from tests.extension.conftest import KINDS
 
 
 def samples(triggers="http") -> dict[tuple[str, frozenset], float]:
@@ -63,12 +64,52 @@ def test_counters_and_sum_match_the_statistics(timed, worker, clock, make_contex
     assert found[("faas_invoke_duration_seconds_sum", labels())] == pytest.approx(0.005)
 
 
-def test_triggers_can_be_named_per_function(timed):
-    timed(1, function_name="echo")
+def test_the_trigger_label_is_each_functions_kind_from_the_apps_metadata(worker, app_with_triggers):
+    for name in KINDS:
+        worker.load(name)
+    found = samples(None)
+    series = {dict(key[1])["function"]: dict(key[1])["trigger"] for key in found if key[0] == "faas_invocations_total"}
+    assert series == KINDS
+
+
+def test_without_an_app_that_names_it_a_function_is_other(timed):
     timed(1, function_name="nightly")
-    found = samples({"echo": "http"})
-    assert ("faas_invocations_total", labels("nightly", "other")) in found
-    assert ("faas_invocations_total", labels("echo", "http")) in found
+    assert ("faas_invocations_total", labels("nightly", "other")) in samples(None)
+
+
+def test_the_trigger_label_does_not_depend_on_the_calls_outcome(timed, worker, app_with_triggers):
+    import azure.functions as func
+
+    timed(1, func.HttpResponse("x"))
+    timed(1, func.HttpResponse("x", status_code=500))
+    timed(1, None, function_name="orders")
+    timed(1, func.HttpResponse("x"), function_name="orders")
+    found = samples(None)
+    assert found[("faas_invocations_total", labels("echo", "http"))] == 2
+    assert found[("faas_invocations_total", labels("orders", "pubsub"))] == 2
+    assert [key for key in found if key[0] == "faas_invocations_total"] == [
+        ("faas_invocations_total", labels("echo", "http")),
+        ("faas_invocations_total", labels("orders", "pubsub")),
+    ]
+
+
+@pytest.mark.parametrize(
+    "override, echo, orders",
+    [("http", "http", "http"), ({"echo": "other"}, "other", "pubsub"), ({}, "http", "pubsub")],
+    ids=["one for all", "one function named", "an empty mapping"],
+)
+def test_triggers_overrides_the_apps_kinds(timed, app_with_triggers, override, echo, orders):
+    timed(1, function_name="echo")
+    timed(1, function_name="orders")
+    found = samples(override)
+    assert ("faas_invocations_total", labels("echo", echo)) in found
+    assert ("faas_invocations_total", labels("orders", orders)) in found
+
+
+def test_the_kind_is_in_stats_too(worker, app_with_triggers):
+    for name in KINDS:
+        worker.load(name)
+    assert {name: f["trigger"] for name, f in TimerExtension.stats()["functions"].items()} == KINDS
 
 
 def test_the_collector_serves_beside_other_metrics_in_a_registry(timed):

@@ -270,3 +270,58 @@ def test_slowest_imports_sets_how_many_the_record_keeps():
     finally:
         TimerExtension.configure()
     assert PROCESS.slowest == before == 20
+
+
+# --- an app of several modules -------------------------------------------------------------------
+
+SEVERAL_MODULES = {
+    "function_app.py": """
+        from python_worker_extension_timer import TimerExtension, timed
+        import azure.functions as func
+        import bp_orders  # a Blueprint module with @timed functions, imported first
+        import slow_module  # then a module that takes 0.2 s
+
+        app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
+        app.register_functions(bp_orders.bp)
+    """,
+    "bp_orders.py": """
+        from python_worker_extension_timer import timed
+        import azure.functions as func
+
+        bp = func.Blueprint()
+
+        @bp.route(route="orders")
+        @timed
+        def orders(req: func.HttpRequest) -> func.HttpResponse:
+            return func.HttpResponse("ok")
+    """,
+    "slow_module.py": """
+        import time
+        time.sleep(0.2)
+        FINISHED = time.time()
+    """,
+}
+
+
+@pytest.mark.parametrize("script", ["function_app.py", "main_app.py"])
+def test_the_app_is_loaded_when_the_workers_module_finished_importing_not_its_first_timed_module(
+    tmp_path: Path, script: str
+):
+    for name, text in SEVERAL_MODULES.items():
+        (tmp_path / (script if name == "function_app.py" else name)).write_text(textwrap.dedent(text))
+    done = run_python(
+        f"""
+        import importlib, json
+        importlib.import_module({script[:-3]!r})
+        import slow_module
+        from python_worker_extension_timer.startup import PROCESS
+        record = PROCESS.record()
+        print(json.dumps([record.app_loaded, record.app_loaded_by, slow_module.FINISHED]))
+        """,
+        tmp_path,
+        PYTHON_SCRIPT_FILE_NAME=script,
+    )
+    assert done.returncode == 0, done.stderr
+    app_loaded, by, slow_module_finished = json.loads(done.stdout)
+    assert by == f"import of {script[:-3]} finished"
+    assert app_loaded >= slow_module_finished

@@ -14,6 +14,7 @@ from python_worker_extension_timer.function_stats import PENDING_LIMIT, Function
 from python_worker_extension_timer.histogram import RELATIVE_ERROR, nearest_rank
 
 FUNCTION_KEYS = {
+    "trigger",
     "count",
     "errors",
     "abandoned",
@@ -48,6 +49,7 @@ def test_a_loaded_function_is_listed_with_count_zero(worker):
     echo = TimerExtension.stats()["functions"]["echo"]
     assert [minute["calls"] for minute in echo.pop("history")] == [0] * 60
     assert echo == {
+        "trigger": "other",  # no app here says what triggers it
         "count": 0,
         "errors": 0,
         "abandoned": 0,

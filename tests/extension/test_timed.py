@@ -72,7 +72,7 @@ class Runtime:
             route.function_name: route for route in RouteTable.from_function_app(make_app(decorated), "").routes
         }
         self.invoker = Invoker("/app", hooks=ExtensionHooks(enabled=hooks_on), max_threads=max_threads)
-        self.invoker.load(list(self.routes.values()))
+        self.invoker.load(route.function_name for route in self.routes.values())
 
     async def call(self, name: str) -> Any:
         request = func.HttpRequest("GET", f"http://localhost/{name}", body=b"")

@@ -88,3 +88,43 @@ def test_where_hooks_run_undecorated_functions_are_timed_by_them_and_nothing_is_
 def test_on_python_313_the_warning_says_its_worker_runs_no_hooks(tmp_path: Path):
     [warning] = warnings_in(load_app(tmp_path, UNDECORATED, "1"))
     assert f"Python {sys.version_info[0]}.{sys.version_info[1]}'s worker runs no extension hooks" in warning
+
+
+BLUEPRINT_MODULE = """
+from python_worker_extension_timer import timed
+import azure.functions as func
+
+bp = func.Blueprint()
+
+@bp.route(route="orders/{{order_id}}")
+@timed
+async def order(req: func.HttpRequest) -> func.HttpResponse:
+    return func.HttpResponse(req.route_params["order_id"])
+
+@bp.queue_trigger(arg_name="message", queue_name="orders", connection="AzureWebJobsStorage")
+{decorator}
+def order_queued(message: func.QueueMessage) -> None:
+    pass
+"""
+
+REGISTERS_THE_BLUEPRINT = """
+import bp_orders
+app.register_functions(bp_orders.bp)
+"""
+
+
+@pytest.mark.parametrize("flag", ["0"] + ([] if HOOKS_RUN_HERE else ["1"]), ids=lambda flag: f"flag {flag}")
+def test_an_undecorated_function_of_a_blueprint_module_is_named(tmp_path: Path, flag: str):
+    (tmp_path / "bp_orders.py").write_text(textwrap.dedent(BLUEPRINT_MODULE.format(decorator="")))
+    done = load_app(tmp_path, REGISTERS_THE_BLUEPRINT, flag)
+    [warning] = warnings_in(done)
+    assert "1 function of function_app is not decorated with @timed, so it goes untimed: order_queued." in warning
+    assert done.stdout.strip() == "['order', 'order_queued', 'timed_one']"
+
+
+@pytest.mark.parametrize("flag", ["0", "1"], ids=lambda flag: f"flag {flag}")
+def test_an_app_whose_blueprint_functions_are_all_decorated_starts_with_no_warning(tmp_path: Path, flag: str):
+    (tmp_path / "bp_orders.py").write_text(textwrap.dedent(BLUEPRINT_MODULE.format(decorator="@timed")))
+    done = load_app(tmp_path, REGISTERS_THE_BLUEPRINT, flag)
+    assert warnings_in(done) == []
+    assert done.stdout.strip() == "['order', 'order_queued', 'timed_one']"
