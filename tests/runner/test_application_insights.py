@@ -89,10 +89,6 @@ def test_the_counters_are_deltas_with_rows_of_zero_for_quiet_intervals(shipped: 
     assert never >= NEVER_CALLED  # every function the worker loaded has its rows
 
 
-@pytest.mark.skip(
-    reason="the trigger of a function never called comes from the app's metadata on branch issue23-triggers "
-    "(until then it is 'other'); remove this mark when that branch is merged"
-)
 def test_functions_never_called_are_labelled_http_from_the_first_export(shipped: Capture) -> None:
     first = {}
     for point in series(shipped, "faas.invocations"):

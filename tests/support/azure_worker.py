@@ -105,12 +105,12 @@ def initialize_azure_monitor(worker: str) -> bool:
 async def serve(calls: Sequence[tuple[str, str]]) -> None:
     from container.invocation import Invoker
     from container.loader import load_function_app
-    from container.routing import RouteTable, route_prefix_from_host_json
+    from container.routing import RouteTable, indexed_functions, route_prefix_from_host_json
 
     app, script_root = load_function_app("function_app:app")
     routes = RouteTable.from_function_app(app, route_prefix_from_host_json(script_root))
     invoker = Invoker(str(script_root))
-    invoker.load(routes.routes)
+    invoker.load([function.get_function_name() or "" for function in indexed_functions(app)])
     for request_number, (method, path) in enumerate(calls):
         route, params = routes.match(method, path)
         invocation_id = str(uuid.uuid4())
