@@ -35,6 +35,7 @@ SCRIPTS = [
     "startup_memory.py",
     "cold_start.py",
     "first_answer.py",
+    "app_insights_traces.py",
 ]
 
 

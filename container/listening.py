@@ -34,7 +34,7 @@ def app_module_is(name: str) -> None:
 
 
 def announce_listening() -> None:
-    """Mark the start-up record and log one line with the figures (JSON attributes too).
+    """Mark the start-up record and log one line with the figures, each its own record attribute.
 
     An app that never imported the timer has no use for its import profiler:
     it stops here instead of at a first timed call that never comes.
@@ -67,5 +67,5 @@ def announce_listening() -> None:
         listening or 0.0,
         record.measured_from,
         "?" if attributes["startup.app_loaded_s"] is None else f"{attributes['startup.app_loaded_s']:.3f}",
-        extra={"attributes": attributes},
+        extra={key: value for key, value in attributes.items() if value is not None},  # each its own attribute
     )

@@ -26,14 +26,34 @@ def severity_of(level_name: str) -> str:
     return SNOWFLAKE_SEVERITY.get(level_name, level_name)
 
 
+#: What every LogRecord has, and what `Formatter.format` adds: anything else on a record came as `extra`.
+_RECORD_ITSELF = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
+#: Extras that only repeat the message (uvicorn adds a coloured copy of its own).
+_NOT_FIELDS = frozenset({"color_message"})
+
+
+def extra_fields(record: logging.LogRecord) -> dict[str, Any]:
+    """The record's `extra` keys (`logger.info(..., extra={"startup.init_s": 1.2})`): one attribute each.
+
+    A dict passed as `extra={"attributes": {...}}` is spread out too.
+    """
+    fields: dict[str, Any] = {}
+    for key, value in record.__dict__.items():
+        if key in _RECORD_ITSELF or key in _NOT_FIELDS:
+            continue
+        if key == "attributes" and isinstance(value, dict):
+            fields.update(value)
+        else:
+            fields[key] = value
+    return fields
+
+
 class JsonLineFormatter(logging.Formatter):
-    """One JSON object per record: timestamp, severity_text, body, attributes (logger, exception)."""
+    """One JSON object per record: timestamp, severity_text, body, attributes (logger, extras, exception)."""
 
     def format(self, record: logging.LogRecord) -> str:
         attributes: dict[str, Any] = {"logger": record.name}
-        extra = getattr(record, "attributes", None)  # logger.info(..., extra={"attributes": {...}})
-        if isinstance(extra, dict):
-            attributes.update(extra)
+        attributes.update(extra_fields(record))
         if record.exc_info:
             attributes["exception"] = "".join(traceback.format_exception(*record.exc_info))
         line = {

@@ -129,8 +129,18 @@ module api './app/api.bicep' = {
       // The worker runs the timer's hooks (python_worker_extension_timer) on every invocation.
       PYTHON_ENABLE_WORKER_EXTENSIONS: '1'
       // The worker calls configure_azure_monitor(), so the timer's OpenTelemetry instruments
-      // (faas.invoke_duration, faas.invocations, faas.errors) reach Application Insights.
+      // (faas.invoke_duration, faas.invocations, faas.errors, ...) reach Application Insights. Workers
+      // since Azure/azure-functions-python-worker#1621 (and the 3.13+ worker) read the first setting;
+      // older 4.x workers (4.34 and before) read only the second, which the newer ones take as "trace
+      // context only". Both on: the exporter is configured once by whichever worker runs.
       PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEMETRY: 'true'
+      PYTHON_ENABLE_OPENTELEMETRY: 'true'
+      // Which logger's records become traces (the same setting under the newer and the older name).
+      // The default, the root logger, also sends the exporter's own upload logs (which it then uploads
+      // again) and the worker's INFO line for every call. The app logs only through the timer's logger:
+      // its cold-start line and its warnings.
+      PYTHON_APPLICATIONINSIGHTS_LOGGER_NAME: 'python_worker_extension_timer'
+      PYTHON_AZURE_MONITOR_LOGGER_NAME: 'python_worker_extension_timer'
       CHARACTER_NAME: characterName
     }
   }

@@ -270,6 +270,8 @@ SELECT
 -- duration and its wait after ready, which is idle time and not start-up; the slowest import). A new
 -- instance, a replaced worker process and a resumed service each add a row. Figures are seconds from
 -- the process's start, or from the timer's import where the OS did not say (startup.measured_from).
+-- Each figure is an attribute of its own (a figure that is not known is left out); a function's first
+-- call is "startup.first_calls_ms.<function>", gathered below into one object per line.
 WITH startup_lines AS (
     SELECT
         timestamp,
@@ -284,6 +286,17 @@ WITH startup_lines AS (
         AND record_type = 'LOG'
         AND resource_attributes:"snow.service.name" = 'ECHO_SERVICE'
         AND record_attributes:"event"::string IN ('listening', 'cold_start')
+),
+first_calls AS (
+    -- The first call of each function, {"<function>": milliseconds}, from its attribute of its own.
+    SELECT
+        lines.timestamp, lines.instance, lines.pid,
+        OBJECT_AGG(SUBSTR(field.key, LENGTH('startup.first_calls_ms.') + 1), field.value) AS first_calls_ms
+      FROM startup_lines AS lines,
+           LATERAL FLATTEN(input => lines.attributes) AS field
+      WHERE lines.event = 'cold_start'
+        AND STARTSWITH(field.key, 'startup.first_calls_ms.')
+      GROUP BY lines.timestamp, lines.instance, lines.pid
 )
 SELECT
     ready.timestamp                                                          AS ready_at,
@@ -296,6 +309,7 @@ SELECT
     ready.attributes:"startup.first_call"::string                            AS first_call,
     ready.attributes:"startup.first_call_ms"::float                          AS first_call_ms,
     ready.attributes:"startup.first_call_wait_s"::float                      AS first_call_wait_s,
+    calls.first_calls_ms                                                     AS first_calls_ms,
     ready.attributes:"startup.imports_ms"::float                             AS imports_ms,
     ready.attributes:"startup.slowest_import"::string                        AS slowest_import,
     ready.attributes:"startup.slowest_import_ms"::float                      AS slowest_import_ms,
@@ -306,5 +320,9 @@ SELECT
    AND listening.instance IS NOT DISTINCT FROM ready.instance
    AND listening.pid = ready.pid
    AND listening.timestamp BETWEEN DATEADD(minute, -10, ready.timestamp) AND ready.timestamp
+  LEFT JOIN first_calls AS calls
+    ON calls.timestamp = ready.timestamp
+   AND calls.instance IS NOT DISTINCT FROM ready.instance
+   AND calls.pid = ready.pid
   WHERE ready.event = 'cold_start'
   ORDER BY ready_at DESC;

@@ -15,6 +15,7 @@ from .blueprint import DEFAULT_JSON_ROUTE, DEFAULT_METRICS_ROUTE, DEFAULT_PAGE_R
 from .claims import claim
 from .clock import Clock
 from .decorator import make_timed
+from .log_fields import flat_fields
 from .settings import (
     DEFAULT_HISTORY_MINUTES,
     DEFAULT_LOG_LEVEL,
@@ -540,7 +541,9 @@ class TimerExtension(AppExtensionBase):
     def _log_startup(cls, record: StartupRecord) -> None:
         """One line per process when start-up is over: where its time went, the slowest imports."""
         try:
-            cls._state.active.logger.info("%s", summary_line(record), extra={"attributes": summary_attributes(record)})
+            # Each figure its own record attribute, so that exporters make each one a field (see .log_fields).
+            fields = flat_fields(summary_attributes(record))
+            cls._state.active.logger.info("%s", summary_line(record), extra=fields)
         except Exception as exc:
             cls._problem("startup", exc)
 

@@ -178,6 +178,11 @@ APP_SETTINGS = [
     ("PYTHON_ENABLE_WORKER_EXTENSIONS", "'1'"),
     # the worker configures Azure Monitor, so the timer's OpenTelemetry instruments are exported
     ("PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEMETRY", "'true'"),
+    # ... older 4.x workers (4.34) only with this one; newer ones take it for trace context alone
+    ("PYTHON_ENABLE_OPENTELEMETRY", "'true'"),
+    # only the app's logger becomes traces: not the exporter's own logs, nor the worker's per-call line
+    ("PYTHON_APPLICATIONINSIGHTS_LOGGER_NAME", "'python_worker_extension_timer'"),
+    ("PYTHON_AZURE_MONITOR_LOGGER_NAME", "'python_worker_extension_timer'"),
     ("CHARACTER_NAME", "characterName"),
     # where telemetry goes, and with which identity (App Insights takes Entra ID only)
     ("APPLICATIONINSIGHTS_CONNECTION_STRING", "applicationInsights.properties.ConnectionString"),
@@ -209,6 +214,12 @@ LOCAL_ONLY = {
 @pytest.mark.parametrize("name", json.loads((ROOT / "local.settings.json").read_text())["Values"])
 def test_every_local_setting_has_its_azure_counterpart(name: str) -> None:
     assert name in deployed_settings() or name in LOCAL_ONLY
+
+
+@pytest.mark.parametrize("name", ["PYTHON_APPLICATIONINSIGHTS_LOGGER_NAME", "PYTHON_AZURE_MONITOR_LOGGER_NAME"])
+def test_core_tools_collects_the_same_logger_as_azure(name: str) -> None:
+    local = json.loads((ROOT / "local.settings.json").read_text())["Values"][name]
+    assert deployed_settings()[name] == f"'{local}'"
 
 
 # App settings the Flex Consumption plan no longer honours (functionAppConfig replaces them).

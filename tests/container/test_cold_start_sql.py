@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from python_worker_extension_timer.startup import StartupRecord, summary_attributes
+from python_worker_extension_timer.import_profile import ImportEntry, ImportProfile
+from python_worker_extension_timer.log_fields import flat_fields
+from python_worker_extension_timer.startup import FirstCall, StartupRecord, summary_attributes
 
 SQL_DIR = Path(__file__).resolve().parents[2] / "container" / "sql"
 LISTENING_SOURCE = Path(__file__).resolve().parents[2] / "container" / "listening.py"
@@ -22,10 +24,23 @@ def attributes_read(sql: str, alias: str) -> set[str]:
     return set(re.findall(alias + r'\.attributes:"([^"]+)"', sql))
 
 
+def fields_logged() -> set[str]:
+    """The attributes of the timer's cold-start line, for a start-up where every figure is known."""
+    record = StartupRecord(process_started=1.0, timer_imported=2.0, app_loaded=3.0, app_loaded_by="import", ready=4.0)
+    record.first_calls = {"echo": FirstCall(3.5, 4.0, 500.0)}
+    record.imports = ImportProfile("finished", [ImportEntry("echo_service", 2.0, 3.0)], total_ms=3.0, modules=1)
+    return set(flat_fields(summary_attributes(record)))
+
+
 def test_the_cold_start_query_reads_only_attributes_the_timer_writes() -> None:
-    written = set(summary_attributes(StartupRecord(process_started=1.0, timer_imported=2.0)))
     read = attributes_read(metrics_sql(), "ready")
-    assert read and read <= written, read - written
+    assert read and read <= fields_logged(), read - fields_logged()
+
+
+def test_the_first_calls_are_gathered_from_the_attributes_the_timer_writes() -> None:
+    [prefix] = set(re.findall(r"STARTSWITH\(field\.key, '([^']+)'\)", metrics_sql()))
+    assert prefix + "echo" in fields_logged()
+    assert f"LENGTH('{prefix}')" in metrics_sql()
 
 
 def test_the_cold_start_query_reads_only_attributes_the_server_writes() -> None:
