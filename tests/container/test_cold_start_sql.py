@@ -26,9 +26,18 @@ def attributes_read(sql: str, alias: str) -> set[str]:
 
 def fields_logged() -> set[str]:
     """The attributes of the timer's cold-start line, for a start-up where every figure is known."""
-    record = StartupRecord(process_started=1.0, timer_imported=2.0, app_loaded=3.0, app_loaded_by="import", ready=4.0)
-    record.first_calls = {"echo": FirstCall(3.5, 4.0, 500.0)}
-    record.imports = ImportProfile("finished", [ImportEntry("echo_service", 2.0, 3.0)], total_ms=3.0, modules=1)
+    record = StartupRecord(
+        process_started=1.0,
+        timer_imported=2.0,
+        app_loaded=3.0,
+        app_loaded_by="import",
+        ready=3.25,
+        ready_by="listening",
+        first_call="echo",
+        first_calls={"echo": FirstCall(3.5, 4.0, 500.0)},
+        imports=ImportProfile("finished", [ImportEntry("echo_service", 2.0, 3.0)], total_ms=3.0, modules=1),
+        modules_before_timer=40,
+    )
     return set(flat_fields(summary_attributes(record)))
 
 

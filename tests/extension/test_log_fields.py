@@ -43,12 +43,16 @@ def test_figures_become_flat_fields(figures: dict[str, Any], fields: dict[str, A
 
 
 def a_start_up() -> StartupRecord:
-    record = StartupRecord(
-        process_started=100.0, timer_imported=100.5, app_loaded=101.0, app_loaded_by="import", ready=101.25
+    return StartupRecord(
+        process_started=100.0,
+        timer_imported=100.5,
+        app_loaded=101.0,
+        app_loaded_by="import",
+        ready=101.25,
+        first_call="echo",
+        first_calls={"echo": FirstCall(101.0, 101.25, 250.0)},
+        imports=ImportProfile("finished", [ImportEntry("echo_service.pages", 4.0, 6.0)], total_ms=6.0, modules=1),
     )
-    record.first_calls = {"echo": FirstCall(101.0, 101.25, 250.0)}
-    record.imports = ImportProfile("finished", [ImportEntry("echo_service.pages", 4.0, 6.0)], total_ms=6.0, modules=1)
-    return record
 
 
 def test_the_cold_start_line_carries_each_figure_as_its_own_attribute(timer_log) -> None:

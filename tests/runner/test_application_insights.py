@@ -23,7 +23,7 @@ from tests.support.ingestion import Capture, ingestion_stand_in
 ROOT = Path(__file__).resolve().parents[2]
 CALLS = [("GET", "/healthcheck"), ("POST", "/echo"), ("POST", "/echo"), ("GET", "/healthcheck")]
 CALLED = {"healthcheck", "echo"}
-NEVER_CALLED = {"ui", "latency", "latency_page", "metrics"}
+NEVER_CALLED = {"ui", "timer_stats", "timer_page", "timer_metrics"}
 #: Export every 300 ms, so an idle second holds several exports (and would hold their upload logs).
 FAST_EXPORT = {"OTEL_METRIC_EXPORT_INTERVAL": "300", "OTEL_BLRP_SCHEDULE_DELAY": "100"}
 
