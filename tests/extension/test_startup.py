@@ -125,7 +125,7 @@ def test_the_profiler_times_an_import_and_puts_the_original_back(tmp_path: Path,
 @pytest.mark.parametrize("slowest", [0, 1, 3])
 def test_the_profile_keeps_the_slowest_n_and_sums_the_rest(tmp_path: Path, monkeypatch, slowest: int):
     for n in range(5):
-        (tmp_path / f"profiled_{slowest}_{n}.py").write_text(f"import time\ntime.sleep({n} / 20)\n")
+        (tmp_path / f"profiled_{slowest}_{n}.py").write_text(f"import time\ntime.sleep({n} / 10)\n")
     (tmp_path / f"warm_{slowest}.py").write_text("")
     monkeypatch.syspath_prepend(str(tmp_path))
     __import__(f"warm_{slowest}")  # the folder's first import reads the folder: not in the first module's time
