@@ -2,7 +2,7 @@
 """What the crash-safe statistics storage costs, side by side in one run.
 
 * Per call: the hook pair (pre + post) per invocation with a shared statistics
-  directory, for the package before (main's, exported from git: a file rewritten
+  directory, for the package before (BASELINE_COMMIT, exported from git: a file rewritten
   every 0.5 s, nothing written per call) and the package now (each finished call
   written into the process's memory-mapped journal under a lock). Each round runs
   in a fresh process, the two packages alternating; the best round of each counts.
@@ -64,8 +64,11 @@ print(elapsed / n)
 """
 
 
+#: The package before the crash-safe storage (the last commit before issue 25's work): the baseline.
+BASELINE_COMMIT = "4c624d1"
+
 #: One round of the recording path alone: ns per `FunctionStats.record` of a finished call, written to a
-#: journal in a shared directory when the package has one (now), else as main records it (in memory only).
+#: journal in a shared directory when the package has one (now), else as the baseline records it (in memory only).
 RECORD_ROUND = """
 import gc, sys, tempfile, time
 from pathlib import Path
@@ -92,20 +95,20 @@ print(elapsed / n)
 """
 
 
-def export_main_package(into: Path) -> Path:
-    """main's package, from git, as an importable folder."""
+def export_baseline_package(into: Path) -> Path:
+    """The package before the crash-safe storage, from git, as an importable folder."""
     archive = subprocess.run(
-        ["git", "archive", "main", f"{PACKAGE}/{PACKAGE}"], cwd=ROOT, check=True, capture_output=True
+        ["git", "archive", BASELINE_COMMIT, f"{PACKAGE}/{PACKAGE}"], cwd=ROOT, check=True, capture_output=True
     ).stdout
     subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
     return into / PACKAGE
 
 
 def per_call(n: int, rounds: int) -> dict[str, float]:
-    """Best ns per call of each round script and package: keys like ``hooks now``, ``record before (main)``."""
+    """Best ns per call of each round script and package: keys like ``hooks now``, ``record before``."""
     best: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as scratch:
-        packages = {"before (main)": export_main_package(Path(scratch)), "now": ROOT / PACKAGE}
+        packages = {"before": export_baseline_package(Path(scratch)), "now": ROOT / PACKAGE}
         for _ in range(rounds):
             for script, source, calls in (("hooks", ROUND, n), ("record", RECORD_ROUND, 4 * n)):
                 for name, folder in packages.items():
@@ -196,10 +199,10 @@ def main() -> None:
     reads = reading(args.reads)
     rows = []
     for script, what in (
-        ("record", "`FunctionStats.record`, ns per call (before: main's, in memory; now: and its journal entry)"),
-        ("hooks", "hook pair, ns per call, shared directory (before: main's package; now: this one)"),
+        ("record", "`FunctionStats.record`, ns per call (before: in memory only; now: and its journal entry)"),
+        ("hooks", "hook pair, ns per call, shared directory (before: the package before the storage; now: this one)"),
     ):
-        before, now = calls[f"{script} before (main)"], calls[f"{script} now"]
+        before, now = calls[f"{script} before"], calls[f"{script} now"]
         rows.append(
             [what, f"{before:,.0f}", f"{now:,.0f}", f"{now / before:.3f}x ({now - before:+,.0f} ns)", "at most +1 µs"]
             + ["yes" if now - before <= 1000 else "no"]
