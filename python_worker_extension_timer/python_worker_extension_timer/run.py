@@ -36,7 +36,7 @@ __all__ = ["RUN_ENV_VAR", "SHARED_DIR_ENV_VAR", "Run", "current_run", "new_run_v
 RUN_ENV_VAR = "TIMER_RUN"
 #: The environment variable naming the directory shared by a server's worker processes (see :mod:`.multiprocess`).
 SHARED_DIR_ENV_VAR = "TIMER_MULTIPROCESS_DIR"
-_FORM = re.compile(r"^([0-9a-f]{32}):(-?[0-9]{1,20}):([0-9]{1,20})$")
+_FORM = r"^([0-9a-f]{32}):(-?[0-9]{1,20}):([0-9]{1,20})$"  # compiled at the first parse, not at import
 
 
 class Run(NamedTuple):
@@ -64,7 +64,7 @@ class Run(NamedTuple):
     @classmethod
     def parse(cls, value: str) -> Run | None:
         """The run a :data:`RUN_ENV_VAR` value names, or ``None`` if it is not one."""
-        match = _FORM.match(value.strip())
+        match = re.match(_FORM, value.strip())
         if match is None:
             return None
         return cls(match[1], int(match[2]), int(match[3]))
