@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
+from tests.support.fresh_python import run_python
 from tests.support.servers import container_env, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,16 +40,7 @@ runpy.run_module("container", run_name="__main__")
 
 
 def test_the_server_starts_without_collecting_and_collects_once_it_listens() -> None:
-    env = container_env(SERVER_PORT=str(free_port()), SERVER_LOG_FORMAT="plain")
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(ROOT / "python_worker_extension_timer")])
-    done = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(WATCHED_START)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = run_python(WATCHED_START, env=container_env(SERVER_PORT=str(free_port()), SERVER_LOG_FORMAT="plain"))
     assert done.returncode == 0, done.stderr
     [report] = [json.loads(line) for line in done.stderr.splitlines() if line.startswith("{")]
     # Frozen: the thousands of objects the imports made are never scanned again.

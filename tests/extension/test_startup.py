@@ -25,24 +25,16 @@ from python_worker_extension_timer.startup import (
     summary_attributes,
     summary_line,
 )
+from tests.support import fresh_python
 
 ROOT = Path(__file__).resolve().parents[2]
 HOOKS_RUN_HERE = sys.version_info < (3, 13)
 
 
 def run_python(code: str, tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    paths = [str(tmp_path), str(ROOT / "python_worker_extension_timer"), str(ROOT)]
-    environment = {**os.environ, "PYTHONPATH": os.pathsep.join(paths), **env}
-    environment.pop("PYTHON_ENABLE_WORKER_EXTENSIONS", None)
-    environment.update(env)
-    return subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)],
-        capture_output=True,
-        text=True,
-        env=environment,
-        cwd=tmp_path,
-        timeout=60,
-    )
+    """`code` in a fresh interpreter in `tmp_path`, without the worker-extensions setting unless `env` gives it."""
+    environment = {k: v for k, v in os.environ.items() if k != "PYTHON_ENABLE_WORKER_EXTENSIONS"} | env
+    return fresh_python.run_python(code, cwd=tmp_path, paths=[tmp_path], env=environment)
 
 
 def fake_proc(tmp_path: Path, stat: str) -> Path:

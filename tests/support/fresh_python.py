@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,14 +28,25 @@ def ui(req):
 """
 
 
-def run_python(code: str, *args: str) -> subprocess.CompletedProcess[str]:
-    """`python -c code args...` with the extension's folder and the repository on the path."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "python_worker_extension_timer"), str(ROOT)])}
+def run_python(
+    code: str,
+    *args: str,
+    cwd: Path = ROOT,
+    paths: Sequence[Path] = (),
+    env: Mapping[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """`python -c code args...` in `cwd`, with `paths`, the extension's folder and the repository on the path.
+
+    `env` is the environment (this process's by default); PYTHONPATH is set over it.
+    """
+    environment = dict(os.environ if env is None else env)
+    search = [*paths, ROOT / "python_worker_extension_timer", ROOT]
+    environment["PYTHONPATH"] = os.pathsep.join(str(path) for path in search)
     return subprocess.run(
         [sys.executable, "-c", textwrap.dedent(code), *args],
         capture_output=True,
         text=True,
-        env=env,
-        cwd=ROOT,
+        env=environment,
+        cwd=cwd,
         timeout=60,
     )
