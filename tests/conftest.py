@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import settings
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -22,6 +23,11 @@ from tests.support import tiers  # noqa: E402
 from tests.support.extensions import isolated_extensions  # noqa: E402
 from tests.support.output_guard import no_access_lines_left_behind  # noqa: E402, F401 - autouse, for every test
 from tests.support.servers import ServerProcess, start_container  # noqa: E402
+
+# Property tests check behaviour, never speed: no per-example deadline (a busy machine made them fail at random;
+# speed goals live in benchmarks/).
+settings.register_profile("no-deadline", deadline=None)
+settings.load_profile("no-deadline")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
