@@ -116,12 +116,15 @@ def test_the_profiler_times_an_import_and_puts_the_original_back(tmp_path: Path,
 
 @pytest.mark.parametrize("slowest", [0, 1, 3])
 def test_the_profile_keeps_the_slowest_n_and_sums_the_rest(tmp_path: Path, monkeypatch, slowest: int):
+    # Each module takes n × 50 ms of the profiler's clock, a clock the modules move themselves: no real time.
+    (tmp_path / f"clock_{slowest}.py").write_text("NOW = [0]\n")
     for n in range(5):
-        (tmp_path / f"profiled_{slowest}_{n}.py").write_text(f"import time\ntime.sleep({n} / 10)\n")
-    (tmp_path / f"warm_{slowest}.py").write_text("")
+        (tmp_path / f"profiled_{slowest}_{n}.py").write_text(
+            f"import clock_{slowest}\nclock_{slowest}.NOW[0] += {n} * 50_000_000\n"
+        )
     monkeypatch.syspath_prepend(str(tmp_path))
-    __import__(f"warm_{slowest}")  # the folder's first import reads the folder: not in the first module's time
-    profiler = ImportProfiler()
+    clock = __import__(f"clock_{slowest}")
+    profiler = ImportProfiler(clock=lambda: clock.NOW[0])
     profiler.start()
     for n in range(5):
         __import__(f"profiled_{slowest}_{n}")
