@@ -9,8 +9,9 @@
    `python -c pass` is the interpreter's own start. The FastAPI + pydantic peer runs in a virtual environment
    this benchmark makes once (`.venv/bench-fastapi`, FastAPI is no dependency of ours); without the package
    index it is left out.
-2. The timer's import in a fresh process after `import azure.functions`, with `-X importtime` (its cumulative
-   figure), best and median of `--imports` processes, beside azure.functions' own. Goal: at most 5 ms.
+2. The timer's import as an adopting app does it (`from python_worker_extension_timer import TimerExtension,
+   timed`) in a fresh process after `import azure.functions`, with `-X importtime` (the cumulative figures of its
+   outermost imports), best and median of `--imports` processes, beside azure.functions' own. Goal: at most 5 ms.
 
     python benchmarks/first_answer.py [--rounds 7] [--imports 10]
 """
@@ -168,31 +169,41 @@ def start_table(rounds: int) -> str:
     )
 
 
-def import_ms(module: str, after: str) -> float:
-    """`module`'s cumulative import time (-X importtime) in a fresh process that imported `after` first."""
+#: What an adopting app runs: the package, then the class its `function_app.py` configures (its own import).
+TIMER_IMPORT = "from python_worker_extension_timer import TimerExtension, timed"
+
+
+def import_ms(statement: str, after: str) -> float:
+    """What `statement` imports, in ms: the -X importtime cumulative times of its outermost imports, summed, in a
+    fresh process that imported `after` first (a package whose `__init__` defers a module shows both lines)."""
+    mark = "-- the statement begins --"
     done = subprocess.run(
-        [PYTHON, "-X", "importtime", "-c", f"import {after}; import {module}"],
+        [PYTHON, "-X", "importtime", "-c", f"import {after}, sys\nsys.stderr.write({mark!r} + '\\n')\n{statement}"],
         capture_output=True,
         text=True,
         check=True,
         cwd=tempfile.gettempdir(),  # not the repository, whose project folder would shadow the installed package
     )
-    for line in done.stderr.splitlines():
+    lines = done.stderr.splitlines()
+    total = 0
+    for line in lines[lines.index(mark) + 1 :]:
         fields = line.split("|")
-        if len(fields) == 3 and fields[2].strip() == module and fields[1].strip().isdigit():
-            return int(fields[1]) / 1000
-    raise RuntimeError(f"{module} is not in the -X importtime output")
+        if len(fields) == 3 and fields[1].strip().isdigit() and not fields[2].startswith("  "):
+            total += int(fields[1])  # an outermost import: nested ones are indented by two spaces per level
+    if total == 0:
+        raise RuntimeError(f"{statement!r} imported nothing after {after} in the -X importtime output")
+    return total / 1000
 
 
 def import_table(imports: int) -> str:
     functions, timer = [], []
     for _ in range(imports):
-        functions.append(import_ms("azure.functions", "sys"))
-        timer.append(import_ms("python_worker_extension_timer", "azure.functions"))
+        functions.append(import_ms("import azure.functions", "sys"))
+        timer.append(import_ms(TIMER_IMPORT, "azure.functions"))
     rows = [
-        ["azure.functions", f"{min(functions):.1f}", f"{statistics.median(functions):.1f}", "1.00x"],
+        ["import azure.functions", f"{min(functions):.1f}", f"{statistics.median(functions):.1f}", "1.00x"],
         [
-            "python_worker_extension_timer, after it",
+            f"{TIMER_IMPORT}, after it",
             f"{min(timer):.1f}",
             f"{statistics.median(timer):.1f}",
             ratio(min(timer), min(functions)),
@@ -201,7 +212,7 @@ def import_table(imports: int) -> str:
     return table(
         f"Import in a fresh process, -X importtime cumulative (best and median of {imports}; goal: the timer at "
         "most 5 ms beyond azure.functions)",
-        ["module", "best ms", "median ms", "best vs azure.functions"],
+        ["statement", "best ms", "median ms", "best vs azure.functions"],
         rows,
     )
 

@@ -15,9 +15,11 @@ import json
 import os
 from collections.abc import Callable, Iterable
 from types import ModuleType
-from typing import Any, NamedTuple
+from typing import Any
 
 from azure.functions import FunctionRegister
+
+from .records import Record
 
 __all__ = ["AppFunction", "function_json_trigger", "registered_functions"]
 
@@ -25,8 +27,8 @@ __all__ = ["AppFunction", "function_json_trigger", "registered_functions"]
 FUNCTION_JSON = "function.json"
 
 
-class AppFunction(NamedTuple):
-    """One function of the app, as its decorators described it (a named tuple: cheap to define at import)."""
+class AppFunction(Record):
+    """One function of the app, as its decorators described it."""
 
     name: str
     #: The ``type`` of its trigger binding, e.g. ``httpTrigger``; ``None`` while it has no trigger yet.

@@ -15,14 +15,11 @@ from typing import TYPE_CHECKING
 import azure.functions as func
 
 from . import endpoints
+from .settings import DEFAULT_JSON_ROUTE, DEFAULT_METRICS_ROUTE, DEFAULT_PAGE_ROUTE
 
 if TYPE_CHECKING:
     from .extension import TimerExtension
 
-#: The default routes: one prefix, so that one rule of a gateway or a firewall covers the three.
-DEFAULT_JSON_ROUTE = "timer/stats"
-DEFAULT_PAGE_ROUTE = "timer/ui"
-DEFAULT_METRICS_ROUTE = "timer/metrics"
 #: The function names, which are also the names of their function keys in Azure.
 JSON_FUNCTION, PAGE_FUNCTION, METRICS_FUNCTION = "timer_stats", "timer_page", "timer_metrics"
 

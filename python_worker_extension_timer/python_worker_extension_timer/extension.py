@@ -11,17 +11,17 @@ from azure.functions import AppExtensionBase, Context
 
 from . import recording
 from ._version import __version__
-from .blueprint import DEFAULT_JSON_ROUTE, DEFAULT_METRICS_ROUTE, DEFAULT_PAGE_ROUTE, make_blueprint
 from .claims import claim
 from .clock import Clock
-from .decorator import make_timed
-from .log_fields import flat_fields
 from .settings import (
     DEFAULT_HISTORY_MINUTES,
+    DEFAULT_JSON_ROUTE,
     DEFAULT_LOG_LEVEL,
     DEFAULT_LOGGER_NAME,
     DEFAULT_MAX_AGE_SECONDS,
     DEFAULT_MAX_IN_FLIGHT,
+    DEFAULT_METRICS_ROUTE,
+    DEFAULT_PAGE_ROUTE,
     DEFAULT_SLOWEST_IMPORTS,
     LogLevel,
     Settings,
@@ -342,6 +342,8 @@ class TimerExtension(AppExtensionBase):
         """
         if function is None:
             return functools.partial(cls.timed, name=name)
+        from .decorator import make_timed  # here: an app timed by the worker's hooks never imports it
+
         return make_timed(cls, function, name or function.__name__)
 
     # --- serving the statistics -----------------------------------------
@@ -397,6 +399,8 @@ class TimerExtension(AppExtensionBase):
             A route that is not a non-empty path or ``None``; every route
             ``None``; two routes the same; a malformed `back_link`.
         """
+        from .blueprint import make_blueprint  # here: an app that serves no endpoint never imports it
+
         return make_blueprint(
             cls,
             json_route=json_route,
@@ -540,6 +544,8 @@ class TimerExtension(AppExtensionBase):
     @classmethod
     def _log_startup(cls, record: StartupRecord) -> None:
         """One line per process when start-up is over: where its time went, the slowest imports."""
+        from .log_fields import flat_fields  # here: once per process, after its start-up
+
         try:
             # Each figure its own record attribute, so that exporters make each one a field (see .log_fields).
             fields = flat_fields(summary_attributes(record))

@@ -114,12 +114,17 @@ def _split_grid() -> tuple[list[float], list[int], list[float]]:
         if 0 < j <= _LOG_COUNT and _LOG_EDGES[j - 1] < b + 1:
             assert j not in split_at, "two boundaries in one log bucket"
             split_at[j] = float(b + 1)
-    # Log bucket j becomes 2 buckets when split, else 1; the first part of bucket j follows all before it.
-    widths = [1] * (_LOG_COUNT + 1)
-    for j in split_at:
-        widths[j] = 2
-    first = [0, *accumulate(widths[1:], initial=1)]
-    split = [split_at.get(j, math.inf) for j in range(_LOG_COUNT + 2)]
+    # A split log bucket j becomes 2 buckets: the first part of each log bucket after it moves one further. Built
+    # a run of unshifted buckets at a time (in C), not bucket by bucket.
+    first: list[int] = []
+    start = shift = 0
+    for j in sorted(split_at):
+        first.extend(range(start + shift, j + 1 + shift))
+        start, shift = j + 1, shift + 1
+    first.extend(range(start + shift, _LOG_COUNT + 2 + shift))
+    split = [math.inf] * (_LOG_COUNT + 2)
+    for j, edge in split_at.items():
+        split[j] = edge
     return sorted(_LOG_EDGES + list(split_at.values())), first, split
 
 

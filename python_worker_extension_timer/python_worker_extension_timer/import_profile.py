@@ -30,7 +30,9 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from types import ModuleType
-from typing import Any, NamedTuple
+from typing import Any
+
+from .records import Record
 
 __all__ = [
     "DEFAULT_SLOWEST",
@@ -54,8 +56,8 @@ def bootstrap_module() -> ModuleType | None:
     return sys.modules.get("_frozen_importlib") or sys.modules.get("importlib._bootstrap")
 
 
-class ImportEntry(NamedTuple):
-    """One module's import, in milliseconds (a named tuple: cheaper to define at import than a dataclass)."""
+class ImportEntry(Record):
+    """One module's import, in milliseconds."""
 
     module: str
     self_ms: float
@@ -69,7 +71,7 @@ class ImportEntry(NamedTuple):
         return cls(str(data["module"]), float(data["self_ms"]), float(data["cumulative_ms"]))
 
 
-class PackageImport(NamedTuple):
+class PackageImport(Record):
     """An import that entered a top-level package from outside it: when it began and how long it took in all.
 
     ``started_ms`` counts from the profiler's start; ``cumulative_ms`` holds
@@ -88,14 +90,13 @@ class PackageImport(NamedTuple):
         return cls(str(data["module"]), float(data["started_ms"]), float(data["cumulative_ms"]))
 
 
-class ImportProfile(NamedTuple):
+class ImportProfile(Record):
     """The imports seen while the profiler ran: the slowest by self time, and the rest summed.
 
     ``total_ms`` is the time spent importing in all (the cumulative times of
     the outermost imports), so ``sum(self_ms of slowest) + rest_self_ms``
     equals it. ``state`` is ``running`` (start-up not over), ``finished``
-    or ``off`` (``note`` says why). A value, never changed once made (a named
-    tuple: cheaper to define at import than a dataclass).
+    or ``off`` (``note`` says why). A value, never changed once made.
     """
 
     state: str = "off"

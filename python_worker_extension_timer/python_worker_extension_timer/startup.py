@@ -52,9 +52,10 @@ import time
 from collections.abc import Callable, Mapping
 from importlib.machinery import ModuleSpec
 from types import MappingProxyType
-from typing import Any, NamedTuple
+from typing import Any
 
 from .import_profile import DEFAULT_SLOWEST, ImportProfile, ImportProfiler
+from .records import Record
 
 __all__ = [
     "PROCESS",
@@ -116,8 +117,8 @@ def started_as_placeholder(proc: str | os.PathLike[str] = "/proc", environ: Any 
     return marker in initial and environ.get(PLACEHOLDER_ENV_VAR) != "1"
 
 
-class FirstCall(NamedTuple):
-    """The first call of one function in this process (wall-clock seconds; a named tuple, cheap to define)."""
+class FirstCall(Record):
+    """The first call of one function in this process (wall-clock seconds)."""
 
     started: float
     ended: float
@@ -132,11 +133,10 @@ class FirstCall(NamedTuple):
         return cls(float(data["started"]), float(data["ended"]), float(data["duration_ms"]), bool(data["error"]))
 
 
-class StartupRecord(NamedTuple):
+class StartupRecord(Record):
     """A copy of one process's start-up milestones (see the module's table).
 
-    A value, never changed once made: a named tuple, which costs the package's import (every cold start) a
-    fraction of what a dataclass does.
+    A value, never changed once made.
     """
 
     process_started: float | None

@@ -38,9 +38,24 @@ assert TimerExtension.stats()["functions"]["echo"]["count"] == 3
 )
 
 
-def loaded_optional_modules(code: str) -> list[str]:
-    """Run ``code`` in a fresh interpreter; the optional modules it had loaded at the end."""
-    done = run_python(code + REPORT, *OPTIONAL_PREFIXES)
+#: What an app needs only for what it uses: the endpoints, ``@timed``, the line logged once start-up is over.
+ON_DEMAND = (
+    "python_worker_extension_timer.blueprint",
+    "python_worker_extension_timer.endpoints",
+    "python_worker_extension_timer.decorator",
+    "python_worker_extension_timer.log_fields",
+)
+
+#: What an app of the readme writes in its ``function_app.py`` before it defines its functions.
+ADOPTING_APP = """
+from python_worker_extension_timer import TimerExtension, timed
+TimerExtension.configure()
+"""
+
+
+def loaded_optional_modules(code: str, prefixes: tuple[str, ...] = OPTIONAL_PREFIXES) -> list[str]:
+    """Run ``code`` in a fresh interpreter; which of the modules named by ``prefixes`` it had loaded at the end."""
+    done = run_python(code + REPORT, *prefixes)
     assert done.returncode == 0, done.stderr
     loaded: list[str] = json.loads(done.stdout.strip().splitlines()[-1])
     return loaded
@@ -48,6 +63,30 @@ def loaded_optional_modules(code: str) -> list[str]:
 
 def test_importing_the_timer_loads_no_optional_module():
     assert loaded_optional_modules("import python_worker_extension_timer") == []
+
+
+def test_the_lines_an_adopting_app_writes_load_nothing_it_has_not_used():
+    assert loaded_optional_modules(ADOPTING_APP, OPTIONAL_PREFIXES + ON_DEMAND) == []
+
+
+@pytest.mark.parametrize(
+    "using, loaded",
+    [
+        (
+            "TimerExtension.blueprint()",
+            [
+                "python_worker_extension_timer.blueprint",
+                "python_worker_extension_timer.decorator",  # the endpoints are @timed
+                "python_worker_extension_timer.endpoints",
+            ],
+        ),
+        ("@timed\ndef echo(req): ...", ["python_worker_extension_timer.decorator"]),
+        (TIMED_APP, ["python_worker_extension_timer.decorator", "python_worker_extension_timer.log_fields"]),
+    ],
+    ids=["serving the endpoints", "decorating a function", "ending start-up with a first call"],
+)
+def test_a_part_an_app_uses_is_loaded_when_it_uses_it(using: str, loaded: list[str]):
+    assert loaded_optional_modules(ADOPTING_APP + using, OPTIONAL_PREFIXES + ON_DEMAND) == loaded
 
 
 def test_timing_calls_and_reading_statistics_load_no_optional_module():
