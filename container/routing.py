@@ -12,7 +12,6 @@ import json
 import re
 import weakref
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,32 +33,62 @@ _CONSTRAINT_PATTERNS = {
     "float": r"-?\d+(?:\.\d+)?",
     "decimal": r"-?\d+(?:\.\d+)?",
 }
-_PARAMETER = re.compile(
-    r"\{(?P<star>\*)?(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?P<constraint>(?::[^{}?]+)*)(?P<optional>\?)?\}"
-)
+#: A route parameter, `{name}`, `{name:int}`, `{name?}` or `{*rest}`: compiled (by `re`'s cache) the first time a
+#: template has a brace, so an app of static routes never pays for it.
+_PARAMETER = r"\{(?P<star>\*)?(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?P<constraint>(?::[^{}?]+)*)(?P<optional>\?)?\}"
 
 
-@dataclass(frozen=True)
 class Route:
-    """One HTTP-triggered function and what it needs to be called."""
+    """One HTTP-triggered function and what it needs to be called.
 
-    function_name: str
-    template: str
-    methods: tuple[str, ...]
-    user_function: Callable[..., Any]
-    trigger_arg: str
-    wants_context: bool
-    is_async: bool
-    #: The function's declared authorization level (`anonymous`, `function`, `admin`). Like Core Tools,
-    #: our server does not check keys: in Azure the host enforces the level; in Snowflake every caller of
-    #: the endpoint is already authenticated.
-    auth_level: str = "anonymous"
+    A plain class, not a dataclass: each server start defines it, and a dataclass costs that start about half a
+    millisecond.
+    """
+
+    __slots__ = (
+        "function_name",
+        "template",
+        "methods",
+        "user_function",
+        "trigger_arg",
+        "wants_context",
+        "is_async",
+        "auth_level",
+    )
+
+    def __init__(
+        self,
+        function_name: str,
+        template: str,
+        methods: tuple[str, ...],
+        user_function: Callable[..., Any],
+        trigger_arg: str,
+        wants_context: bool,
+        is_async: bool,
+        auth_level: str = "anonymous",
+    ) -> None:
+        self.function_name = function_name
+        self.template = template
+        self.methods = methods
+        self.user_function = user_function
+        self.trigger_arg = trigger_arg
+        self.wants_context = wants_context
+        self.is_async = is_async
+        #: The function's declared authorization level (`anonymous`, `function`, `admin`). Like Core Tools,
+        #: our server does not check keys: in Azure the host enforces the level; in Snowflake every caller of
+        #: the endpoint is already authenticated.
+        self.auth_level = auth_level
+
+    def __repr__(self) -> str:
+        return f"Route({self.function_name!r}, {self.template!r}, methods={self.methods!r})"
 
 
-@dataclass
 class _PathEntry:
-    pattern: re.Pattern[str] | None
-    routes: dict[str, Route] = field(default_factory=dict)
+    __slots__ = ("pattern", "routes")
+
+    def __init__(self, pattern: re.Pattern[str] | None) -> None:
+        self.pattern = pattern
+        self.routes: dict[str, Route] = {}
 
     @property
     def allow(self) -> str:
@@ -80,7 +109,7 @@ class RouteTable:
             key = full.lower()
             entry = by_template.get(key)
             if entry is None:
-                is_static = _PARAMETER.search(full) is None
+                is_static = "{" not in full or re.search(_PARAMETER, full) is None
                 entry = _PathEntry(None if is_static else _compile(full))
                 by_template[key] = entry
                 if is_static:
@@ -164,7 +193,7 @@ def _method_name(method: Any) -> str:
 def _compile(template: str) -> re.Pattern[str]:
     pattern = ""
     position = 0
-    for found in _PARAMETER.finditer(template):
+    for found in re.finditer(_PARAMETER, template):
         literal = template[position : found.start()]
         name = found["name"]
         if found["star"]:

@@ -45,8 +45,8 @@ import sys
 from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
-from itertools import accumulate, compress
-from operator import add, lt
+from itertools import accumulate, compress, repeat
+from operator import add, lt, mul
 from typing import Any
 
 __all__ = [
@@ -93,8 +93,10 @@ OTEL_BOUNDARIES_SECONDS: tuple[float, ...] = (
 OTEL_BOUNDARIES_NS: tuple[int, ...] = tuple(round(s * 1_000_000_000) for s in OTEL_BOUNDARIES_SECONDS)
 
 _LOG_COUNT = math.ceil(math.log(1e13 / LOWEST_NS) / math.log(RATIO))
-# _LOG_EDGES[j] = LOWEST_NS * RATIO**j, j = 0.._LOG_COUNT: the log-spaced grid.
-_LOG_EDGES: list[float] = [LOWEST_NS * RATIO**j for j in range(_LOG_COUNT + 1)]
+# _LOG_EDGES[j] = LOWEST_NS * RATIO**j (to 1e-14 relative), j = 0.._LOG_COUNT: the log-spaced grid. Multiplied up in
+# C rather than a power per edge in Python: it is built at every import (a cold start), at less than half the cost.
+# Bucket membership is defined by these stored edges (bucket_index settles against them), so it stays exact.
+_LOG_EDGES: list[float] = list(accumulate(repeat(RATIO, _LOG_COUNT), mul, initial=float(LOWEST_NS)))
 
 
 def _split_grid() -> tuple[list[float], list[int], list[float]]:
