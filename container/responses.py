@@ -1,6 +1,8 @@
-"""A function's return value to the status, headers and body the client receives."""
+"""A function's return value to the status, headers and body the client receives.
 
-from __future__ import annotations
+No `from __future__ import annotations`: `Reply` is a named tuple, which compiles string annotations when it is
+defined, at every server start.
+"""
 
 from typing import Any, NamedTuple
 
