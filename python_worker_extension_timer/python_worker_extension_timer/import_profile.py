@@ -28,7 +28,7 @@ import heapq
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import ModuleType
 from typing import Any
 
@@ -63,13 +63,6 @@ class ImportEntry(Record):
     self_ms: float
     cumulative_ms: float
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"module": self.module, "self_ms": self.self_ms, "cumulative_ms": self.cumulative_ms}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ImportEntry:
-        return cls(str(data["module"]), float(data["self_ms"]), float(data["cumulative_ms"]))
-
 
 class PackageImport(Record):
     """An import that entered a top-level package from outside it: when it began and how long it took in all.
@@ -81,13 +74,6 @@ class PackageImport(Record):
     module: str
     started_ms: float
     cumulative_ms: float
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"module": self.module, "started_ms": self.started_ms, "cumulative_ms": self.cumulative_ms}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> PackageImport:
-        return cls(str(data["module"]), float(data["started_ms"]), float(data["cumulative_ms"]))
 
 
 class ImportProfile(Record):
@@ -120,7 +106,7 @@ class ImportProfile(Record):
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ImportProfile:
+    def from_dict(cls, data: Mapping[str, Any]) -> ImportProfile:
         rest = data.get("rest") or {}
         return cls(
             state=str(data["state"]),

@@ -13,7 +13,8 @@ per call, so the generic ``__init__`` costs nothing that matters.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 if TYPE_CHECKING:
     from typing_extensions import dataclass_transform
@@ -24,6 +25,10 @@ else:
 
 
 __all__ = ["Record"]
+
+_R = TypeVar("_R", bound="Record")
+#: How :meth:`Record.from_dict` converts a field declared with one of these types (data from other processes).
+_SCALARS: dict[str, Callable[[Any], Any]] = {"str": str, "int": int, "float": float, "bool": bool}
 
 
 @dataclass_transform(frozen_default=True, eq_default=True)
@@ -38,19 +43,24 @@ class Record:
 
     ``FirstCall(1.0)`` and ``FirstCall(started=1.0)`` make one; setting or
     deleting an attribute raises ``AttributeError``. ``_fields`` names the
-    fields in order.
+    fields in order. :meth:`to_dict` and :meth:`from_dict` carry a record of
+    scalar fields through JSON; a record with other fields overrides them.
     """
 
     _fields: ClassVar[tuple[str, ...]] = ()
     _defaults: ClassVar[dict[str, Any]] = {}
+    #: Each field's declared type, as written (annotations are never evaluated).
+    _types: ClassVar[dict[str, str]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        own = [
-            name
+        annotations = {
+            name: str(annotation)
             for name, annotation in cls.__dict__.get("__annotations__", {}).items()
             if not str(annotation).startswith(("ClassVar", "typing.ClassVar"))
-        ]
+        }
+        own = list(annotations)
+        cls._types = {**cls._types, **annotations}
         defaults = dict(cls._defaults)
         for name in own:
             if name in cls.__dict__:
@@ -77,6 +87,21 @@ class Record:
                     raise TypeError(f"{type(self).__name__} needs field {name!r}")
                 values[name] = self._defaults[name]
         self.__dict__.update(values)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fields by name, in order."""
+        state = self.__dict__
+        return {name: state[name] for name in self._fields}
+
+    @classmethod
+    def from_dict(cls: type[_R], data: Mapping[str, Any]) -> _R:
+        """The record :meth:`to_dict` gave, each field declared ``str``, ``int``, ``float`` or ``bool`` converted
+        to it; ``KeyError``, ``TypeError`` or ``ValueError`` when ``data`` lacks a field or holds a wrong value."""
+        values = {}
+        for name in cls._fields:
+            convert = _SCALARS.get(cls._types[name])
+            values[name] = data[name] if convert is None else convert(data[name])
+        return cls(**values)
 
     def _values(self) -> tuple[Any, ...]:
         state = self.__dict__

@@ -125,13 +125,6 @@ class FirstCall(Record):
     duration_ms: float
     error: bool = False
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"started": self.started, "ended": self.ended, "duration_ms": self.duration_ms, "error": self.error}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> FirstCall:
-        return cls(float(data["started"]), float(data["ended"]), float(data["duration_ms"]), bool(data["error"]))
-
 
 class StartupRecord(Record):
     """A copy of one process's start-up milestones (see the module's table).
@@ -210,7 +203,7 @@ class StartupRecord(Record):
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> StartupRecord:
+    def from_dict(cls, data: Mapping[str, Any]) -> StartupRecord:
         modules = data.get("modules_before_timer")
         return cls(
             process_started=data.get("process_started"),

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import copy
+import json
 import pickle
 from typing import Any
 
 import pytest
 
+from python_worker_extension_timer.import_profile import ImportEntry
 from python_worker_extension_timer.records import Record
 from python_worker_extension_timer.startup import FirstCall
 
@@ -104,3 +106,28 @@ def test_the_repr_names_every_field_in_order() -> None:
 def test_a_copy_is_an_equal_record(duplicate) -> None:
     original = FirstCall(1.0, 2.0, 1000.0, error=True)
     assert duplicate(original) == original
+
+
+def test_a_record_of_scalars_goes_through_json_and_back() -> None:
+    original = FirstCall(1.5, 2.5, 1000.0, error=True)
+    assert original.to_dict() == {"started": 1.5, "ended": 2.5, "duration_ms": 1000.0, "error": True}
+    assert FirstCall.from_dict(json.loads(json.dumps(original.to_dict()))) == original
+
+
+def test_reading_converts_each_field_to_its_declared_type() -> None:
+    read = ImportEntry.from_dict({"module": "echo_service", "self_ms": 2, "cumulative_ms": "3.5"})
+    assert (type(read.self_ms), type(read.cumulative_ms), read.cumulative_ms) == (float, float, 3.5)
+
+
+@pytest.mark.parametrize(
+    ("data", "error"),
+    [
+        ({"module": "m", "self_ms": 1.0}, KeyError),
+        ({"module": "m", "self_ms": "fast", "cumulative_ms": 1.0}, ValueError),
+        ({"module": "m", "self_ms": None, "cumulative_ms": 1.0}, TypeError),
+    ],
+    ids=["missing-field", "not-a-number", "null"],
+)
+def test_reading_refuses_what_is_not_the_record(data: dict[str, Any], error: type[Exception]) -> None:
+    with pytest.raises(error):
+        ImportEntry.from_dict(data)
