@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import subprocess
@@ -15,10 +16,10 @@ from container.settings import RUN_VARIABLE, STATISTICS_DIR_VARIABLE, new_run_va
 from python_worker_extension_timer import TimerExtension
 from python_worker_extension_timer.dead import RECENT
 from python_worker_extension_timer.function_stats import ENTRY_ABANDONED, ENTRY_ERROR
-from python_worker_extension_timer.multiprocess import ENV_VAR
+from python_worker_extension_timer.multiprocess import ENV_VAR, Storage
 from python_worker_extension_timer.run import RUN_ENV_VAR, Run, current_run
 from python_worker_extension_timer.snapshot import MergedView, ProcessRecord
-from tests.support.statistics_files import process_record, write_process_file
+from tests.support.statistics_files import PREFIX, process_record, write_process_file
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -234,3 +235,16 @@ def test_two_processes_of_8_threads_at_once_give_exact_merged_counts(shared_dir,
     assert sum(echo(stats)["histogram"]["counts"]) == invocations
     assert sorted(p["functions"].get("echo", 0) for p in stats["processes"]) == [0, invocations // 2, invocations // 2]
     assert sum(minute["calls"] for minute in echo(stats)["history"]) == invocations
+
+
+def test_a_read_on_an_event_loop_takes_the_threads_last_read_and_a_read_on_a_thread_reads_now(tmp_path, run):
+    storage = Storage(tmp_path, PREFIX, run, attach=lambda file: None, take=lambda: process_record(run, os.getpid()))
+    write_process_file(tmp_path, run, process_record(run, 101, 1_000))
+    storage.tick()  # what the background thread does twice per publishing interval
+    write_process_file(tmp_path, run, process_record(run, 102, 2_000))
+
+    async def on_the_event_loop() -> list[int]:
+        return sorted(record.pid for record in storage.others()[0])
+
+    assert asyncio.run(on_the_event_loop()) == [101]  # no file opened on the loop
+    assert sorted(record.pid for record in storage.others()[0]) == [101, 102]
