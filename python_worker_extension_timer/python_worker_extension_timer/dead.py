@@ -78,6 +78,8 @@ class DeadRecord:
         for name, function in record.functions.items():
             mine = total.functions.setdefault(name, FunctionRecord(Tally(), {}))
             mine.merge(function)
+        for name, kind in record.triggers.items():
+            total.triggers.setdefault(name, kind)
 
     def to_json(self) -> bytes:
         data: dict[str, Any] = {

@@ -14,7 +14,7 @@ import pytest
 from container.server import shared_statistics_directory
 from container.settings import RUN_VARIABLE, STATISTICS_DIR_VARIABLE, new_run_value
 from python_worker_extension_timer import TimerExtension
-from python_worker_extension_timer.dead import RECENT
+from python_worker_extension_timer.dead import RECENT, DeadRecord
 from python_worker_extension_timer.function_stats import ENTRY_ABANDONED, ENTRY_ERROR
 from python_worker_extension_timer.multiprocess import ENV_VAR, Storage
 from python_worker_extension_timer.run import RUN_ENV_VAR, Run, current_run
@@ -248,3 +248,13 @@ def test_a_read_on_an_event_loop_takes_the_threads_last_read_and_a_read_on_a_thr
 
     assert asyncio.run(on_the_event_loop()) == [101]  # no file opened on the loop
     assert sorted(record.pid for record in storage.others()[0]) == [101, 102]
+
+
+def test_folding_dead_processes_keeps_each_functions_trigger_kind(run):
+    dead = DeadRecord()
+    for pid in range(6000, 6000 + RECENT + 2):
+        record = process_record(run, pid, 1_000, function=f"job{pid}")
+        record.triggers = {f"job{pid}": "timer"}
+        dead.add(record)
+    assert dead.aggregate is not None
+    assert dead.aggregate.triggers == {"job6000": "timer", "job6001": "timer"}
