@@ -10,6 +10,7 @@ v2 programming model) is only touched when one is made.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import azure.functions as func
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 
 #: The function names, which are also the names of their function keys in Azure.
 JSON_FUNCTION, PAGE_FUNCTION, METRICS_FUNCTION = "timer_stats", "timer_page", "timer_metrics"
+_Endpoint = Callable[[func.HttpRequest], func.HttpResponse]
 
 
 def make_blueprint(
@@ -40,7 +42,12 @@ def make_blueprint(
     ):
         raise TypeError("back_link must be a (label, route) tuple of two strings")
     blueprint = func.Blueprint()  # type: ignore[no-untyped-call]
-    timed = extension.timed
+
+    def timed_as(name: str) -> Callable[[_Endpoint], _Endpoint]:
+        """``@timed`` under the name the function is registered with, so that hooks and decorator agree."""
+        decorate: Callable[[_Endpoint], _Endpoint] = extension.timed(name=name)
+        return decorate
+
     # The page lists the statistics' own functions apart from the app's.
     own_functions = tuple(
         name
@@ -50,21 +57,22 @@ def make_blueprint(
 
     if json_route is not None:
 
+        @blueprint.function_name(name=JSON_FUNCTION)
         @blueprint.route(route=json_route, methods=["GET"], auth_level=auth_level)
-        @timed
+        @timed_as(JSON_FUNCTION)
         def timer_stats(req: func.HttpRequest) -> func.HttpResponse:
             return endpoints.stats_response(extension)
 
     if page_route is not None:
-        shown_at = page_route
 
+        @blueprint.function_name(name=PAGE_FUNCTION)
         @blueprint.route(route=page_route, methods=["GET"], auth_level=auth_level)
-        @timed
+        @timed_as(PAGE_FUNCTION)
         def timer_page(req: func.HttpRequest) -> func.HttpResponse:
             return endpoints.page_response(
                 req,
                 extension,
-                page_route=shown_at,
+                page_route=page_route,
                 json_route=json_route,
                 metrics_route=metrics_route,
                 back_link=back_link,
@@ -73,8 +81,9 @@ def make_blueprint(
 
     if metrics_route is not None:
 
+        @blueprint.function_name(name=METRICS_FUNCTION)
         @blueprint.route(route=metrics_route, methods=["GET"], auth_level=auth_level)
-        @timed
+        @timed_as(METRICS_FUNCTION)
         def timer_metrics(req: func.HttpRequest) -> func.HttpResponse:
             return endpoints.metrics_response(extension)
 

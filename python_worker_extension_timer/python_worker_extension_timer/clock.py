@@ -134,10 +134,6 @@ class ManualClock:
         #: Wall-clock nanoseconds minus the reading: constant (see :class:`Timebase`).
         self.wall_offset_ns = wall_start - start_ns
 
-    def wall_ns(self) -> int:
-        """The wall-clock time of the reading the next call returns, in nanoseconds since the epoch."""
-        return self._now + self.wall_offset_ns
-
     def __call__(self) -> int:
         with self._lock:
             now = self._now

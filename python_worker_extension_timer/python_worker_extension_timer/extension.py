@@ -25,6 +25,7 @@ from .settings import (
     DEFAULT_SLOWEST_IMPORTS,
     LogLevel,
     Settings,
+    hooks_run,
     make_settings,
 )
 from .startup import PROCESS, StartupRecord, summary_attributes, summary_line
@@ -562,7 +563,9 @@ PROCESS.on_over(TimerExtension._log_startup)
 
 def _check_untimed(module: str) -> None:
     """Once the app module is imported: warn if some of its functions would go untimed here."""
-    from .untimed import warn_if_untimed  # here: the package's import stays short
+    if hooks_run():  # the hooks time every function: nothing to look for, nothing more to import
+        return
+    from .untimed import warn_if_untimed
 
     warn_if_untimed(module)
 

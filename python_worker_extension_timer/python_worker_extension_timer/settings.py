@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import logging
 import math
+import os
+import sys
+from collections.abc import Mapping
 
 from .clock import NS_PER_SECOND, Clock, default_clock
 from .function_stats import DEFAULT_HISTORY_MINUTES, MAX_HISTORY_MINUTES, WINDOW_MINUTES
@@ -48,6 +51,18 @@ DEFAULT_METRICS_ROUTE = "timer/metrics"
 
 #: What ``log_level`` accepts.
 LogLevel = int | str | None
+
+#: Azure's 4.x worker runs extension hooks only where this is 1/true (and only up to LAST_WITH_HOOKS).
+ENABLE_FLAG = "PYTHON_ENABLE_WORKER_EXTENSIONS"
+_TRUE_WORDS = frozenset({"1", "true", "t", "yes", "y"})
+#: The newest Python whose Azure Functions worker still runs extensions.
+LAST_WITH_HOOKS = (3, 12)
+THIS_PYTHON = (sys.version_info.major, sys.version_info.minor)
+
+
+def hooks_run(environ: Mapping[str, str] = os.environ, version_info: tuple[int, ...] = THIS_PYTHON) -> bool:
+    """Whether Azure's worker for this Python, with this environment, runs the extension's hooks."""
+    return tuple(version_info[:2]) <= LAST_WITH_HOOKS and environ.get(ENABLE_FLAG, "").strip().lower() in _TRUE_WORDS
 
 
 class Settings(Record):

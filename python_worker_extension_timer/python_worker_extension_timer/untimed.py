@@ -17,24 +17,11 @@ import sys
 from collections.abc import Mapping
 from types import ModuleType
 
-from .app_functions import registered_functions
-from .decorator import is_timed
+from .settings import ENABLE_FLAG, LAST_WITH_HOOKS, THIS_PYTHON, hooks_run
 
 __all__ = ["ENABLE_FLAG", "hooks_run", "untimed_functions", "warn_if_untimed"]
 
-ENABLE_FLAG = "PYTHON_ENABLE_WORKER_EXTENSIONS"
-_TRUE_WORDS = frozenset({"1", "true", "t", "yes", "y"})
-#: The newest Python whose Azure Functions worker still runs extensions.
-LAST_WITH_HOOKS = (3, 12)
-
-_THIS_PYTHON = (sys.version_info.major, sys.version_info.minor)
-
 logger = logging.getLogger("python_worker_extension_timer")
-
-
-def hooks_run(environ: Mapping[str, str] = os.environ, version_info: tuple[int, ...] = _THIS_PYTHON) -> bool:
-    """Whether Azure's worker for this Python, with this environment, runs the extension's hooks."""
-    return tuple(version_info[:2]) <= LAST_WITH_HOOKS and environ.get(ENABLE_FLAG, "").strip().lower() in _TRUE_WORDS
 
 
 def untimed_functions(module: ModuleType) -> list[str]:
@@ -43,12 +30,15 @@ def untimed_functions(module: ModuleType) -> list[str]:
     Those of the Blueprints the app registered included, wherever they were
     defined (see :mod:`.app_functions`, which never calls ``get_functions()``).
     """
+    from .app_functions import registered_functions  # here: only a process without hooks asks
+    from .decorator import is_timed
+
     functions = registered_functions([module])
     return sorted({function.name for function in functions if not is_timed(function.user_function)})
 
 
 def warn_if_untimed(
-    module_name: str, environ: Mapping[str, str] = os.environ, version_info: tuple[int, ...] = _THIS_PYTHON
+    module_name: str, environ: Mapping[str, str] = os.environ, version_info: tuple[int, ...] = THIS_PYTHON
 ) -> list[str]:
     """Warn once, naming them, when functions of the app module ``module_name`` would go untimed here."""
     module = sys.modules.get(module_name)

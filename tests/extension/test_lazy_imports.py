@@ -6,9 +6,12 @@ Each case runs in a fresh interpreter, where ``sys.modules`` tells exactly what 
 from __future__ import annotations
 
 import json
+import os
+import sys
 
 import pytest
 
+from python_worker_extension_timer.settings import LAST_WITH_HOOKS
 from tests.support.fresh_python import TWO_TIMED_FUNCTIONS, run_python
 
 #: What a process that times its functions and reads its statistics never needs unless asked.
@@ -106,3 +109,30 @@ def test_timing_calls_and_reading_statistics_load_no_optional_module():
 )
 def test_an_optional_part_is_loaded_when_something_asks_for_it(asking: str, loaded: str):
     assert loaded in loaded_optional_modules(TIMED_APP + asking + "\nTimerExtension.stats()\n")
+
+
+#: A function_app.py timed by the worker's hooks: no @timed anywhere.
+HOOKED_SCRIPT = """
+import azure.functions as func
+from python_worker_extension_timer import TimerExtension
+
+TimerExtension.configure()
+app = func.FunctionApp()
+
+@app.route(route="echo")
+def echo(req: func.HttpRequest) -> func.HttpResponse:
+    return func.HttpResponse("x")
+"""
+WARNING_MODULES = ["python_worker_extension_timer.decorator", "python_worker_extension_timer.untimed"]
+
+
+@pytest.mark.parametrize("flag", ["1", "0"], ids=["extensions-on", "extensions-off"])
+def test_the_untimed_check_is_loaded_only_where_no_hook_times_the_app(tmp_path, flag: str):
+    (tmp_path / "function_app.py").write_text(HOOKED_SCRIPT)
+    environment = {**os.environ, "PYTHON_ENABLE_WORKER_EXTENSIONS": flag}
+    done = run_python("import function_app" + REPORT, *WARNING_MODULES, cwd=tmp_path, paths=[tmp_path], env=environment)
+    assert done.returncode == 0, done.stderr
+    loaded = json.loads(done.stdout.strip().splitlines()[-1])
+    hooks_run = flag == "1" and sys.version_info[:2] <= LAST_WITH_HOOKS
+    assert loaded == ([] if hooks_run else WARNING_MODULES)
+    assert ("not decorated with @timed" in done.stderr) is not hooks_run
