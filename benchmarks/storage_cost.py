@@ -130,27 +130,23 @@ def dead_workers(directory: Path, count: int) -> None:
     """`count` dead workers' files of the server's run, each with two functions called in its last two minutes."""
     from python_worker_extension_timer.function_stats import FunctionRecord
     from python_worker_extension_timer.journal import ProcessFile
-    from python_worker_extension_timer.run import Run
     from python_worker_extension_timer.snapshot import ProcessRecord
     from python_worker_extension_timer.tally import Tally
+    from tests.support.statistics_files import tally, the_servers_run
 
-    live = next(p for p in directory.iterdir() if p.suffix == ".stats")
-    run = Run(live.read_bytes()[8:24].hex(), time.time_ns() - time.perf_counter_ns(), time.perf_counter_ns() - 10**12)
+    run = the_servers_run(directory)
     rng = random.Random(25)
     now = time.time()
     for pid in range(4_100_000, 4_100_000 + count):
         functions = {}
         for name in ("echo", "healthcheck"):
-            minutes = {}
-            for minute in (int(now // 60) - 1, int(now // 60)):
-                tally = Tally()
-                durations = [rng.randrange(200_000, 40_000_000) for _ in range(400)]
-                tally.hist.add_many(durations)
-                tally.sum_ns = sum(durations)
-                minutes[minute] = tally
+            minutes = {
+                minute: tally(*(rng.randrange(200_000, 40_000_000) for _ in range(400)))
+                for minute in (int(now // 60) - 1, int(now // 60))
+            }
             total = Tally()
-            for tally in minutes.values():
-                total.merge(tally)
+            for part in minutes.values():
+                total.merge(part)
             functions[name] = FunctionRecord(total, minutes)
         record = ProcessRecord(pid, now - 2, now - 1, 0, functions, mode="hooks")
         file = ProcessFile.create(directory, "TimerExtension", run, pid=pid)

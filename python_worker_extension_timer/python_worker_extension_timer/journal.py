@@ -43,14 +43,13 @@ import struct
 import threading
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from .checks import BadRecord, check_entry, check_record
 from .function_stats import ENTRY_ABANDONED as ABANDONED
 from .function_stats import ENTRY_ERROR as ERROR
 from .function_stats import FunctionRecord
-from .histogram import bucket_index
 from .run import Run
 from .snapshot import ProcessRecord
 from .tally import Tally
@@ -178,8 +177,7 @@ class ProcessFile:
             size = SNAPSHOTS_OFFSET + 2 * INITIAL_SNAPSHOT_BYTES
             _allocate(fd, size)
             mm = mmap.mmap(fd, size)
-            _HEAD.pack_into(mm, 0, b"\0" * 4, FORMAT, bytes.fromhex(run.id), pid, 0, SNAPSHOTS_OFFSET, 0, 0, 0)
-            mm[0:4] = MAGIC
+            _HEAD.pack_into(mm, 0, MAGIC, FORMAT, bytes.fromhex(run.id), pid, 0, SNAPSHOTS_OFFSET, 0, 0, 0)
             os.rename(hidden, directory / name)
         except BaseException:
             os.close(fd)
@@ -293,10 +291,6 @@ class Unreadable(Exception):
         self.final = final
 
 
-class ForeignRun(Unreadable):
-    """A well-formed file of another server run."""
-
-
 @dataclass
 class OpenedFile:
     """A process's file, read: its record, whether its process lives, and the descriptor (holding
@@ -306,7 +300,6 @@ class OpenedFile:
     fd: int
     alive: bool
     record: ProcessRecord
-    extras: dict[str, int] = field(default_factory=dict)
 
     def close(self) -> None:
         with contextlib.suppress(OSError):
@@ -354,7 +347,7 @@ def open_process_file(path: Path, run: Run, now: float) -> OpenedFile:
     Raises
     ------
     Unreadable
-        The file fails a check (:class:`ForeignRun`: it belongs to another run).
+        The file fails a check (it belongs to another run, say): ``reason`` says which.
     """
     fd, status = open_regular(path, MAX_FILE_BYTES)
     try:
@@ -382,7 +375,7 @@ def _read_consistent(fd: int, size: int, run: Run, now: float) -> tuple[ProcessR
         if magic != MAGIC or version != FORMAT:
             raise Unreadable("not a statistics file of this format")
         if run_id.hex() != run.id:
-            raise ForeignRun("of another server run")
+            raise Unreadable("of another server run")
         if seq & 1:
             continue
         if not (0 < pid < 1 << 32) or names_len > NAMES_BYTES:
@@ -448,12 +441,11 @@ def _replay(record: ProcessRecord, entries: list[Entry], run: Run, now: float) -
         if flags & ABANDONED:
             fresh[key] = (durations, errors + value, abandoned + value)
         else:
-            if value >= 0:
-                durations.append(value)
+            durations.append(value)
             fresh[key] = (durations, errors + (flags & ERROR), abandoned)
     for (name, minute), (durations, errors, abandoned) in fresh.items():
         tally = Tally()
-        tally.hist.add_many(durations, [bucket_index(d) for d in durations])
+        tally.hist.add_many(durations)
         tally.sum_ns = sum(durations)
         tally.errors, tally.abandoned = errors, abandoned
         function = record.functions.setdefault(name, FunctionRecord(Tally(), {}))

@@ -2,7 +2,8 @@
 
 A :class:`ProcessRecord` is what one worker process recorded: per function,
 a :class:`~.function_stats.FunctionRecord` (since start and per minute). It
-travels between processes as JSON (:meth:`ProcessRecord.to_json`). A
+travels between processes as JSON (:meth:`ProcessRecord.to_json`, read back,
+checked, by :func:`.checks.check_record`). A
 :class:`MergedView` adds the records of every process of a server, exactly,
 and is what ``TimerExtension.stats()`` and the Prometheus exposition read.
 """
@@ -89,21 +90,6 @@ class ProcessRecord:
 
     def to_json(self) -> bytes:
         return json.dumps(self.to_dict(), separators=(",", ":")).encode()
-
-    @classmethod
-    def from_json(cls, raw: bytes) -> ProcessRecord:
-        """The record :meth:`to_json` wrote.
-
-        Raises
-        ------
-        ValueError
-            ``raw`` is not such a record (``json.JSONDecodeError`` is one),
-            or was written in another format.
-        """
-        try:
-            return cls.from_dict(json.loads(raw))
-        except RecursionError:
-            raise ValueError("not a statistics record: nested too deeply") from None
 
     @classmethod
     def from_dict(cls, data: Any) -> ProcessRecord:

@@ -10,9 +10,11 @@ import azure.functions as func
 import pytest
 
 from python_worker_extension_timer import TimerExtension
+from python_worker_extension_timer.checks import check_record
 from python_worker_extension_timer.clock import NS_PER_MINUTE, NS_PER_MS, ManualClock, Timebase
 from python_worker_extension_timer.function_stats import WINDOW_MINUTES, FunctionStats
 from python_worker_extension_timer.histogram import RELATIVE_ERROR, nearest_rank
+from python_worker_extension_timer.run import Run
 from python_worker_extension_timer.snapshot import MergedView, ProcessRecord
 
 MINUTES = 70
@@ -137,6 +139,8 @@ def test_a_shorter_history_drops_the_older_minutes_at_once(timed, clock):
 
 # --- across processes ---------------------------------------------------------
 
+#: The run the processes below belong to: begun at wall-clock 0, like their manual clocks.
+AT_THE_EPOCH = Run("0" * 32, 0, 0)
 #: Per process, per minute: durations in ms and errors. In minute 2 the processes are slow and fast:
 #: the merged median is a fast call, the average of the two medians is not.
 PROCESSES: list[dict[int, tuple[list[float], int]]] = [
@@ -155,12 +159,14 @@ def process_record(pid: int, minutes: dict[int, tuple[list[float], int]]) -> Pro
             stats.record(round(ms * NS_PER_MS), error=i < errors, end_ns=clock())
     clock.advance(ns=4 * NS_PER_MINUTE - clock.now_ns)
     record = ProcessRecord(pid=pid, started=0.0, updated=0.0, in_flight=0, functions={"echo": stats.read()})
-    return ProcessRecord.from_json(record.to_json())
+    return check_record(record.to_json(), AT_THE_EPOCH, now=4 * 60 + 1)
 
 
 @pytest.fixture
 def merged() -> list[dict[str, Any]]:
-    view = MergedView([process_record(pid, m) for pid, m in enumerate(PROCESSES)], now=4 * 60 + 1, history_minutes=6)
+    view = MergedView(
+        [process_record(pid, m) for pid, m in enumerate(PROCESSES, start=1)], now=4 * 60 + 1, history_minutes=6
+    )
     return view.history()["echo"][-5:]  # minutes 0..4
 
 

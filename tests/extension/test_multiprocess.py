@@ -14,11 +14,12 @@ import pytest
 from container.server import shared_statistics_directory
 from container.settings import RUN_VARIABLE, STATISTICS_DIR_VARIABLE, new_run_value
 from python_worker_extension_timer import TimerExtension
+from python_worker_extension_timer.checks import BadRecord, check_record
 from python_worker_extension_timer.dead import RECENT, DeadRecord
 from python_worker_extension_timer.function_stats import ENTRY_ABANDONED, ENTRY_ERROR
 from python_worker_extension_timer.multiprocess import ENV_VAR, Storage
 from python_worker_extension_timer.run import RUN_ENV_VAR, Run, current_run
-from python_worker_extension_timer.snapshot import MergedView, ProcessRecord
+from python_worker_extension_timer.snapshot import MergedView
 from tests.support.statistics_files import PREFIX, process_record, write_process_file
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -64,14 +65,14 @@ def test_the_server_gives_its_workers_a_directory_and_one_run_and_restores_the_e
 
 def test_a_process_record_survives_its_json_form(run):
     original = process_record(run, 7, 1_000, 2_000_000, errors=1)
-    again = ProcessRecord.from_json(original.to_json())
+    again = check_record(original.to_json(), run, run.now())
     assert again.to_json() == original.to_json()
 
 
 @pytest.mark.parametrize("raw", [b"", b"{", b"[]", b'{"format": 99}', b'{"format": 1, "pid": 3}'])
-def test_what_is_not_a_record_is_refused(raw):
-    with pytest.raises(ValueError):
-        ProcessRecord.from_json(raw)
+def test_what_is_not_a_record_is_refused(raw, run):
+    with pytest.raises(BadRecord):
+        check_record(raw, run, run.now())
 
 
 def test_merging_adds_counts_errors_and_histograms_bucket_by_bucket(run):

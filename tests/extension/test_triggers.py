@@ -11,6 +11,8 @@ import pytest
 
 from python_worker_extension_timer import TimerExtension
 from python_worker_extension_timer.app_functions import function_json_trigger, registered_functions
+from python_worker_extension_timer.checks import check_record
+from python_worker_extension_timer.run import Run
 from python_worker_extension_timer.snapshot import MergedView, ProcessRecord
 from python_worker_extension_timer.triggers import AppTriggers, faas_trigger
 from tests.extension.conftest import KINDS
@@ -114,7 +116,7 @@ def record(pid: int, triggers: dict[str, str]) -> ProcessRecord:
 
 
 def test_the_kinds_travel_with_a_processs_record_and_merge():
-    known = ProcessRecord.from_json(record(1, {"tick": "timer", "echo": "http"}).to_json())
+    known = check_record(record(1, {"tick": "timer", "echo": "http"}).to_json(), Run("0" * 32, 0, 0), now=3.0)
     unknowing = record(2, {"tick": "other"})
     view = MergedView([unknowing, known])
     assert known.triggers == {"tick": "timer", "echo": "http"}

@@ -32,7 +32,7 @@ from tests.support.echoes import echo_on_a_new_connection as echo
 from tests.support.echoes import send_echoes
 from tests.support.polling import eventually
 from tests.support.servers import ROOT, ServerProcess, start_container
-from tests.support.statistics_files import PREFIX, process_record, write_process_file
+from tests.support.statistics_files import PREFIX, process_record, the_servers_run, write_process_file
 from tests.support.tiers import sized
 
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="mounts a file system: needs root (CI runs it as root)")
@@ -52,17 +52,6 @@ def two_workers(tmp_path: Path, **env: str) -> ServerProcess:
 def statistics_dir(under: Path) -> Path:
     [directory] = under.glob("timer-statistics-*")
     return directory
-
-
-def worker_files(directory: Path) -> list[Path]:
-    return sorted(p for p in directory.iterdir() if p.suffix == ".stats" and not p.name.startswith("."))
-
-
-def the_servers_run(directory: Path) -> Run:
-    """The run a worker's file names (what anyone who can read the directory learns), on this process's clock."""
-    run_id = worker_files(directory)[0].read_bytes()[8:24].hex()
-    start = time.perf_counter_ns() - 60 * 1_000_000_000
-    return Run(run_id, time.time_ns() - time.perf_counter_ns(), start)
 
 
 def latency(base_url: str) -> dict[str, Any]:
@@ -89,8 +78,12 @@ def counted_by_every_worker(base_url: str, expected: int, timeout: float = 15.0)
     )
 
 
+def skipped_in(stats: dict[str, Any]) -> dict[str, str]:
+    return {entry["file"]: entry["reason"] for entry in stats["skipped_files"]}
+
+
 def skipped(base_url: str) -> dict[str, str]:
-    return {entry["file"]: entry["reason"] for entry in latency(base_url)["skipped_files"]}
+    return skipped_in(latency(base_url))
 
 
 def alive_pids(base_url: str) -> list[int]:
@@ -178,10 +171,14 @@ def test_a_crafted_record_is_skipped_and_named_and_no_page_fails(
         file.path.unlink()
 
 
-def garble(path: Path, offset: int, length: int) -> None:
+def overwrite(path: Path, offset: int, data: bytes) -> None:
     with open(path, "r+b") as out:
         out.seek(offset)
-        out.write(os.urandom(length))
+        out.write(data)
+
+
+def garble(path: Path, offset: int, length: int) -> None:
+    overwrite(path, offset, os.urandom(length))
 
 
 @pytest.mark.parametrize(
@@ -215,14 +212,31 @@ def test_a_live_workers_garbled_snapshot_is_named_until_its_next_snapshot(
     shared_server: tuple[ServerProcess, Path],
 ) -> None:
     server, directory = shared_server
+    run = the_servers_run(directory)
     before = echo_count(latency(server.base_url))
-    send_echoes(server.base_url, 40)
-    victim = worker_files(directory)[0]
-    header = victim.read_bytes()[:64]
-    offset, length = int.from_bytes(header[40:48], "little"), int.from_bytes(header[48:56], "little")
-    garble(victim, offset, length)
-    assert counted_by_every_worker(server.base_url, before + 40) == [before + 40] * 10
-    assert victim.name not in skipped(server.base_url)
+    file = write_process_file(directory, run, process_record(run, 4_000_003, 1_000), alive=True)
+    try:
+        header = file.path.read_bytes()[:64]
+        offset, length = int.from_bytes(header[40:48], "little"), int.from_bytes(header[48:56], "little")
+        overwrite(file.path, offset, b"#" * length)
+        named = eventually(
+            lambda: [skipped(server.base_url).get(file.path.name) for _ in range(10)],
+            lambda found: found == ["not JSON (Expecting value)"] * 10,
+        )
+        assert named == ["not JSON (Expecting value)"] * 10  # by both workers, on every read
+        file.write_snapshot(process_record(run, 4_000_003, 1_000).to_json(), 0)
+        reads = eventually(
+            lambda: [latency(server.base_url) for _ in range(10)],
+            lambda found: all(
+                echo_count(stats) == before + 1 and file.path.name not in skipped_in(stats) for stats in found
+            ),
+        )
+        assert [(echo_count(stats), file.path.name in skipped_in(stats)) for stats in reads] == [
+            (before + 1, False)
+        ] * 10
+    finally:
+        file.close()
+        file.path.unlink()
 
 
 # --- 2. nothing lost when a worker dies ---------------------------------------------------------------------

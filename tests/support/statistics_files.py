@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -12,6 +13,18 @@ from python_worker_extension_timer.snapshot import ProcessRecord
 from python_worker_extension_timer.tally import Tally
 
 PREFIX = "TimerExtension"
+
+
+def worker_files(directory: Path) -> list[Path]:
+    """The worker processes' files in a server's statistics directory (not the hidden ones being created)."""
+    return sorted(p for p in directory.iterdir() if p.suffix == ".stats" and not p.name.startswith("."))
+
+
+def the_servers_run(directory: Path) -> Run:
+    """The run a worker's file names (what anyone who can read the directory learns), on this process's clock."""
+    run_id = worker_files(directory)[0].read_bytes()[8:24].hex()
+    start = time.perf_counter_ns() - 60 * 1_000_000_000
+    return Run(run_id, time.time_ns() - time.perf_counter_ns(), start)
 
 
 def tally(*durations_ns: int, errors: int = 0, abandoned: int = 0) -> Tally:
