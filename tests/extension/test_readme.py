@@ -23,7 +23,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from python_worker_extension_timer import TimerExtension, timed
 from tests.support.readme_app import app_files, python_blocks, write_app
-from tests.support.servers import ROOT, ServerProcess, container_env, free_port
+from tests.support.servers import ROOT, ServerProcess, container_process
 
 PACKAGE = "python_worker_extension_timer"
 
@@ -58,10 +58,11 @@ def test_every_python_block_runs_in_an_app(index: int) -> None:
 def readme_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     folder = tmp_path_factory.mktemp("readme_app")
     write_app(folder / "app")
-    port = free_port()
-    env = container_env(SERVER_PORT=str(port), PYTHON_ENABLE_WORKER_EXTENSIONS=request.param, PYTHONPATH=str(ROOT))
-    server = ServerProcess(
-        [sys.executable, "-m", "container"], env, port, cwd=folder / "app", ready_path="/api/timer/stats"
+    server = container_process(
+        cwd=folder / "app",
+        ready_path="/api/timer/stats",
+        PYTHON_ENABLE_WORKER_EXTENSIONS=request.param,
+        PYTHONPATH=str(ROOT),
     )
     server.start(folder / "server.log")
     yield server
