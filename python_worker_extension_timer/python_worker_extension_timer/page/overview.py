@@ -14,7 +14,7 @@ from collections.abc import Collection, Mapping
 from html import escape
 from typing import Any
 
-from .scales import format_ms
+from .scales import ms_or_dash
 from .sparkline import sparkline_svg
 
 
@@ -97,14 +97,10 @@ def _row(name: str, total: Mapping[str, Any], window: Mapping[str, Any], trigger
     cells += [
         f'<td data-stat="calls-window" data-label="Calls, 5 min">{calls_now:,}</td>',
         f'<td data-stat="errors-window" data-label="Errors, 5 min">{errors_now:,}{rate(errors_now, calls_now)}</td>',
-        f'<td data-stat="p50-window" data-label="p50, 5 min">{_ms(window.get("p50_ms"))}</td>',
-        f'<td data-stat="p99-window" data-label="p99, 5 min">{_ms(window.get("p99_ms"))}</td>',
+        f'<td data-stat="p50-window" data-label="p50, 5 min">{ms_or_dash(window.get("p50_ms"))}</td>',
+        f'<td data-stat="p99-window" data-label="p99, 5 min">{ms_or_dash(window.get("p99_ms"))}</td>',
         f'<td data-stat="calls-total" data-label="Calls since start">{calls:,}</td>',
         f'<td data-stat="errors-total" data-label="Errors since start">{errors:,}{rate(errors, calls)}</td>',
         f'<td class="spark-cell" data-label="Last hour">{sparkline_svg(name, total.get("history") or [])}</td>',
     ]
     return f'<tr class="function-row{flagged}" data-function="{slug}">{"".join(cells)}</tr>'
-
-
-def _ms(value: Any) -> str:
-    return "–" if value is None else f"{format_ms(float(value))} ms"
