@@ -103,7 +103,7 @@ def sections(snapshot: Mapping[str, Any], own: Collection[str] = (), *, note: st
     app, endpoints = ordered(functions, window, own)
     details = "".join(function_section(name, functions[name], window.get(name)) for name in [*app, *endpoints])
     return (
-        overview_section(snapshot, own)
+        overview_section(functions, window, app, endpoints)
         + summary_line(snapshot)
         + note
         + '<section class="details" aria-labelledby="details"><h2 id="details">Each function</h2>'

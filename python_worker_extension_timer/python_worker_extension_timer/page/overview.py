@@ -10,7 +10,7 @@ function's details further down.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from html import escape
 from typing import Any
 
@@ -55,11 +55,17 @@ def rate(errors: int, calls: int) -> str:
     )
 
 
-def overview_section(snapshot: Mapping[str, Any], own: Collection[str] = ()) -> str:
-    """The overview table of every function (see the module's docstring)."""
-    functions: Mapping[str, Mapping[str, Any]] = snapshot.get("functions") or {}
-    window: Mapping[str, Mapping[str, Any]] = (snapshot.get("window") or {}).get("functions") or {}
-    app, endpoints = ordered(functions, window, own)
+def overview_section(
+    functions: Mapping[str, Mapping[str, Any]],
+    window: Mapping[str, Mapping[str, Any]],
+    app: Sequence[str],
+    endpoints: Sequence[str],
+) -> str:
+    """The overview table of every function (see the module's docstring).
+
+    `functions` and `window` are the statistics since start and of the last 5 minutes by name;
+    `app` and `endpoints` the names in the order :func:`ordered` gives, which the page's details follow too.
+    """
     triggers = any(functions[name].get("trigger") for name in functions)
     columns = 8 + triggers
     head = (
