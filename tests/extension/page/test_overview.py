@@ -119,6 +119,7 @@ def test_the_cold_starts_line_gives_the_starts_the_time_to_ready_and_the_slowest
 def test_our_servers_start_up_reads_interpreter_server_imports_app_import_until_ready() -> None:
     record = {
         "process_started": 100.0,
+        "origin": 100.0,
         "timer_imported": 100.05,
         "app_import_started": 100.30,
         "app_loaded": 100.40,
