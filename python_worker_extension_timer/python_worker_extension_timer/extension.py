@@ -369,7 +369,9 @@ class TimerExtension(AppExtensionBase):
         - ``timer_page`` at `page_route`: the latency page (each function's
           figures for the last 5 minutes and since start, its last hour
           minute by minute, its histogram; the cold starts; the worker
-          processes), HTML with inline SVG, no script, light and dark; its
+          processes), HTML with inline SVG, light and dark, and one small
+          inline script that keeps the scroll position and the unfolded
+          tables across reloads; its
           links are relative, so they work under any route and prefix, and
           keep the ``code`` (function key) it was opened with;
         - ``timer_metrics`` at `metrics_route`: the Prometheus text of

@@ -185,6 +185,7 @@ class StartupRecord(Record):
             "process_started": self.process_started,
             "process_started_note": self.process_started_note,
             "placeholder": self.placeholder,
+            "origin": self.origin,
             "measured_from": self.measured_from,
             "modules_before_timer": self.modules_before_timer,
             "timer_imported": self.timer_imported,

@@ -34,6 +34,12 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 TIMEOUT_MS = 5_000  # every wait of a test; a page of this service loads in milliseconds
+#: How long the other worker process's part of the figures may take to show: a few of its
+#: publishing intervals (0.5 s), with room for a machine busy with other tests (the waits end as soon as
+#: the figures are there).
+SETTLE_TIMEOUT_S = 15.0
+#: How often a wait for those figures reloads the page.
+RELOAD_INTERVAL_S = 0.1
 
 
 def _in_ci() -> bool:

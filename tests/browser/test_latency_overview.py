@@ -8,7 +8,6 @@ page: no serious or critical violation may remain.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -17,8 +16,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.browser.conftest import _unavailable
+from tests.browser.conftest import RELOAD_INTERVAL_S, SETTLE_TIMEOUT_S, _unavailable
 from tests.support.cases import TUTORIAL_ANSWER, TUTORIAL_REQUEST
+from tests.support.polling import eventually
 from tests.support.servers import ServerProcess, start_container
 
 pytestmark = pytest.mark.browser
@@ -73,13 +73,14 @@ def page_of(browser: Any, busy_server: ServerProcess) -> Iterator[Any]:
         )
         contexts.append(context)
         page = context.new_page()
-        deadline = time.monotonic() + 5
-        page.goto("/ui/latency")
-        while page.locator("section.startup svg.timeline rect.phase-ready").count() < 2 + 1:  # both processes
-            if time.monotonic() > deadline:
-                break
-            page.wait_for_timeout(100)
+        ready_bars = page.locator("section.startup svg.timeline rect.phase-ready")
+
+        def reload_and_count() -> int:
             page.goto("/ui/latency")
+            return ready_bars.count()
+
+        bars = eventually(reload_and_count, lambda n: n >= 2 + 1, SETTLE_TIMEOUT_S, RELOAD_INTERVAL_S)
+        assert bars >= 2 + 1, f"{bars} ready bars (one per process, one in the legend) after {SETTLE_TIMEOUT_S} s"
         return page
 
     yield open_page

@@ -5,9 +5,7 @@ from __future__ import annotations
 import json
 import re
 import struct
-import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -15,7 +13,9 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from tests.support.cases import TUTORIAL_ANSWER, TUTORIAL_REQUEST
+from tests.browser.conftest import RELOAD_INTERVAL_S, SETTLE_TIMEOUT_S
+from tests.support.echoes import send_echoes
+from tests.support.polling import eventually
 from tests.support.servers import ServerProcess, start_container
 
 pytestmark = pytest.mark.browser
@@ -335,10 +335,6 @@ def test_screenshots_of_both_pages(page: Any, artifacts: Path, scheme: str) -> N
 
 
 ECHOES = 200
-#: How long the other worker process's part of the figures may take to show: a few of its
-#: publishing intervals (0.5 s), with room for a machine busy with other tests (the waits end as soon as
-#: the figures are there).
-SETTLE_TIMEOUT_S = 15.0
 
 
 @pytest.fixture
@@ -355,24 +351,18 @@ def two_process_server(tmp_path: Path) -> Iterator[ServerProcess]:
     server.stop()
 
 
-def send_echoes(base_url: str, n: int) -> None:
-    """n POST /echo, 8 at a time, each on a connection of its own, so both processes accept some."""
-    fresh_connections = httpx.Limits(max_keepalive_connections=0)  # no connection is reused
-    with httpx.Client(base_url=base_url, limits=fresh_connections, timeout=30) as client, ThreadPoolExecutor(8) as pool:
-        answers = list(pool.map(lambda _: client.post("/echo", json=TUTORIAL_REQUEST).json(), range(n)))
-    assert answers == [TUTORIAL_ANSWER] * n
-
-
 def open_when_counted(page: Any, url: str, function: str, expected: int) -> None:
     """Open `url`, reloading until `function` has `expected` invocations since start or the time is up.
 
     The process that draws the page reads the other one's figures from its last published file.
     """
-    deadline = time.monotonic() + SETTLE_TIMEOUT_S
-    page.goto(url)
-    while stat(page, function, "count") < expected and time.monotonic() < deadline:
-        page.wait_for_timeout(100)
+
+    def reload_and_count() -> int:
         page.goto(url)
+        return stat(page, function, "count")
+
+    counted = eventually(reload_and_count, lambda n: n >= expected, SETTLE_TIMEOUT_S, RELOAD_INTERVAL_S)
+    assert counted >= expected, f"{function}: {counted} of {expected} invocations after {SETTLE_TIMEOUT_S} s"
 
 
 def test_the_latency_view_adds_up_both_worker_processes(
@@ -415,18 +405,19 @@ def test_the_start_up_panel_draws_each_processs_cold_start_and_the_slowest_impor
     base_url = two_process_server.base_url
     send_echoes(base_url, 40)  # both processes serve some, so both finish their start-up
     page.emulate_media(color_scheme=scheme)
-    deadline = time.monotonic() + SETTLE_TIMEOUT_S
-    page.goto(f"{base_url}/ui/latency")
     bars = page.locator("section.startup svg.timeline rect.phase-ready")
     echo_first_calls = page.locator('section.startup table.first-calls tr[data-function="echo"] td').nth(1)
 
-    def settled() -> bool:  # both processes ready (and the legend), both past their first echo
-        return bars.count() >= 2 + 1 and echo_first_calls.count() == 1 and echo_first_calls.inner_text() == "2"
-
-    while not settled() and time.monotonic() < deadline:
-        send_echoes(base_url, 10)  # the kernel may have handed every echo so far to one process
-        page.wait_for_timeout(100)
+    def reload_and_settled() -> bool:  # both processes ready (and the legend), both past their first echo
         page.goto(f"{base_url}/ui/latency")
+        settled = bars.count() >= 2 + 1 and echo_first_calls.count() == 1 and echo_first_calls.inner_text() == "2"
+        if not settled:
+            send_echoes(base_url, 10)  # the kernel may have handed every echo so far to one process
+        return settled
+
+    assert eventually(reload_and_settled, bool, SETTLE_TIMEOUT_S, RELOAD_INTERVAL_S), (
+        f"both processes not ready and past a first echo after {SETTLE_TIMEOUT_S} s"
+    )
     panel = page.locator("section.startup")
     expect(panel.locator("h2")).to_have_text("Cold starts")
     expect(panel.locator('[data-stat="startup"]')).to_contain_text("2 process starts, time to ready p50 ")

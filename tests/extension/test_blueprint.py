@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
-import textwrap
 from typing import Any
 
 import azure.functions as func
 import pytest
 
 from python_worker_extension_timer import TimerExtension
+from tests.support.fresh_python import run_python
 
 DEFAULTS = {"timer_stats": "timer/stats", "timer_page": "timer/ui", "timer_metrics": "timer/metrics"}
 
@@ -162,16 +160,16 @@ def test_the_metrics_are_the_prometheus_text_and_never_cached() -> None:
     assert b"# TYPE faas_invocations_total counter" in response.get_body()
 
 
-def run_python(script: str) -> dict[str, Any]:
-    done = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(script)], capture_output=True, text=True, timeout=60, check=False
-    )
+def answer_of(script: str) -> dict[str, Any]:
+    """Run `script` in a fresh interpreter on this source; the JSON it printed last."""
+    done = run_python(script)
     assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout.splitlines()[-1])
+    answer: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
+    return answer
 
 
 def test_without_prometheus_client_the_metrics_answer_501_naming_the_extra() -> None:
-    answer = run_python(
+    answer = answer_of(
         """
         import json, sys
         sys.modules["prometheus_client"] = None  # as if it were not installed: importing it fails
@@ -188,19 +186,3 @@ def test_without_prometheus_client_the_metrics_answer_501_naming_the_extra() -> 
     )
     assert answer["status"] == 501 and answer["type"] == "application/json" and answer["cache"] == "no-store"
     assert "python_worker_extension_timer[prometheus]" in answer["body"]["error"]
-
-
-def test_registering_the_blueprint_loads_neither_the_page_nor_prometheus_client() -> None:
-    loaded = run_python(
-        """
-        import json, sys
-        import azure.functions as func
-        from python_worker_extension_timer import TimerExtension
-        app = func.FunctionApp()
-        app.register_functions(TimerExtension.blueprint())
-        app.get_functions()
-        print(json.dumps(sorted(m for m in sys.modules
-                                if m.startswith(("python_worker_extension_timer.page", "prometheus_client")))))
-        """
-    )
-    assert loaded == []

@@ -76,7 +76,10 @@ def test_the_lines_an_adopting_app_writes_load_nothing_it_has_not_used():
     "using, loaded",
     [
         (
-            "TimerExtension.blueprint()",
+            "import azure.functions as func\n"
+            "app = func.FunctionApp()\n"
+            "app.register_functions(TimerExtension.blueprint())\n"
+            "app.get_functions()  # indexed as the host indexes them",
             [
                 "python_worker_extension_timer.blueprint",
                 "python_worker_extension_timer.decorator",  # the endpoints are @timed

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
@@ -13,6 +10,7 @@ from python_worker_extension_timer import TimerExtension
 from python_worker_extension_timer.histogram import OTEL_BOUNDARIES_SECONDS
 from python_worker_extension_timer.prometheus import CONTENT_TYPE, TimerCollector, exposition
 from tests.extension.conftest import KINDS
+from tests.support.fresh_python import run_python
 
 
 def samples(triggers="http") -> dict[tuple[str, frozenset], float]:
@@ -177,5 +175,5 @@ def test_registering_a_collector_does_not_import_prometheus_client():
         "register_collector(lambda: None)\n"
         "assert 'prometheus_client' not in sys.modules, 'imported'\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    done = run_python(code)
     assert done.returncode == 0, done.stderr

@@ -13,6 +13,7 @@ import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urljoin
 
 import azure.functions as func
@@ -23,7 +24,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from python_worker_extension_timer import TimerExtension, timed
 from tests.support.readme_app import app_files, python_blocks, write_app
-from tests.support.servers import ROOT, ServerProcess, container_env, free_port
+from tests.support.servers import ROOT, ServerProcess, container_process
 
 PACKAGE = "python_worker_extension_timer"
 
@@ -38,30 +39,56 @@ def test_the_readme_marks_an_app_its_requirements_and_its_modules() -> None:
     assert "app.register_functions(TimerExtension.blueprint())" in files["function_app.py"]
 
 
-@pytest.mark.parametrize("index", range(len(python_blocks())))
-def test_every_python_block_runs_in_an_app(index: int) -> None:
+#: The functions each Python block of the readme registers, in the readme's order; None for the quick
+#: start's function_app.py, which imports the app's own module and is served whole, below.
+REGISTERED_BY_BLOCK: list[set[str] | None] = [
+    None,
+    {"create_order"},  # the orders module's Blueprint
+    {"timer_stats", "timer_page"},  # the endpoints on routes of one's own, without the Prometheus one
+    {"metrics"},  # the Prometheus text on a route of the app
+]
+
+
+def registered_functions(namespace: dict[str, Any]) -> set[str]:
+    """The names of the functions on every FunctionApp and Blueprint a block left in `namespace`."""
+    names = set()
+    for value in namespace.values():
+        if isinstance(value, func.Blueprint) and not isinstance(value, func.FunctionApp):
+            app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
+            app.register_functions(value)
+            value = app
+        if isinstance(value, func.FunctionApp):
+            names |= {function.get_function_name() for function in value.get_functions()}
+    return names
+
+
+def test_the_table_of_registrations_covers_every_python_block() -> None:
+    assert len(python_blocks()) == len(REGISTERED_BY_BLOCK)
+
+
+@pytest.mark.parametrize("index", range(len(REGISTERED_BY_BLOCK)))
+def test_every_python_block_runs_in_an_app_and_registers_its_functions(index: int) -> None:
     """Blocks that are not a whole module are run with what the quick start has defined: app, func, the timer."""
-    block = python_blocks()[index]
-    app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
-    namespace = {"app": app, "func": func, "TimerExtension": TimerExtension, "timed": timed, "__name__": "readme"}
-    if "from orders import" in block:  # the quick start's function_app.py: served whole, below
+    block, registers = python_blocks()[index], REGISTERED_BY_BLOCK[index]
+    if registers is None:  # the quick start's function_app.py: served whole, below
+        assert "from orders import" in block
         compile(block, "function_app.py", "exec")
         return
+    app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
+    namespace = {"app": app, "func": func, "TimerExtension": TimerExtension, "timed": timed, "__name__": "readme"}
     exec(compile(block, f"readme block {index}", "exec"), namespace)  # noqa: S102 - the readme's own text
-    registered = namespace.get("app", app)
-    assert isinstance(registered, func.FunctionApp | func.Blueprint)
-    if isinstance(registered, func.FunctionApp):
-        assert all(f.get_function_name() for f in registered.get_functions())
+    assert registered_functions(namespace) == registers
 
 
 @pytest.fixture(scope="module", params=["1", "0"], ids=["hooks where they run", "decorator only"])
 def readme_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     folder = tmp_path_factory.mktemp("readme_app")
     write_app(folder / "app")
-    port = free_port()
-    env = container_env(SERVER_PORT=str(port), PYTHON_ENABLE_WORKER_EXTENSIONS=request.param, PYTHONPATH=str(ROOT))
-    server = ServerProcess(
-        [sys.executable, "-m", "container"], env, port, cwd=folder / "app", ready_path="/api/timer/stats"
+    server = container_process(
+        cwd=folder / "app",
+        ready_path="/api/timer/stats",
+        PYTHON_ENABLE_WORKER_EXTENSIONS=request.param,
+        PYTHONPATH=str(ROOT),
     )
     server.start(folder / "server.log")
     yield server

@@ -24,7 +24,7 @@ import pytest
 import python_worker_extension_timer
 from tests.support.polling import eventually
 from tests.support.readme_app import write_app
-from tests.support.servers import ROOT, ServerProcess, container_env, free_port
+from tests.support.servers import ROOT, container_process, free_port
 
 pytestmark = pytest.mark.heavy
 
@@ -133,10 +133,8 @@ def test_the_readme_app_runs_on_the_installed_package(installed: tuple[Path, dic
     python, _ = installed
     app = tmp_path / "app"
     write_app(app)
-    port = free_port()
     # PYTHONPATH: our server's code (container/); the timer comes from the fresh venv.
-    env = container_env(SERVER_PORT=str(port), PYTHONPATH=str(ROOT))
-    server = ServerProcess([str(python), "-m", "container"], env, port, cwd=app, ready_path="/api/timer/stats")
+    server = container_process(python=python, cwd=app, ready_path="/api/timer/stats", PYTHONPATH=str(ROOT))
     server.start(tmp_path / "server.log", ready_timeout=60)
     try:
         base = server.base_url

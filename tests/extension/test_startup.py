@@ -89,6 +89,7 @@ def test_an_unreadable_start_is_none_with_the_reason(tmp_path: Path, stat: str |
 def test_without_a_process_start_time_the_cold_start_is_measured_from_the_timer_import():
     record = StartupRecord(process_started=None, timer_imported=100.0, ready=101.5)
     assert record.init_seconds == pytest.approx(1.5)
+    assert record.to_dict()["origin"] == 100.0 and record.to_dict()["measured_from"] == "timer import"
     assert "after the timer was imported" in summary_line(record)
 
 
@@ -238,6 +239,7 @@ def test_a_worker_started_as_a_placeholder_and_specialised_is_recognised(
 def test_a_specialised_placeholder_is_measured_from_the_timer_import_not_its_wait():
     record = StartupRecord(process_started=100.0, timer_imported=3700.0, ready=3700.5, placeholder=True)
     assert record.init_seconds == pytest.approx(0.5)
+    assert record.to_dict()["origin"] == 3700.0
     assert "placeholder" in record.measured_from and "placeholder" in summary_line(record)
 
 
@@ -369,6 +371,7 @@ def test_a_fresh_process_profiles_the_apps_imports_and_times_its_cold_first_call
     # The worker's own start, before the app was imported: one segment, with the modules loaded by then.
     assert startup["modules_before_timer"] >= result["modules_before_app"]
     assert startup["measured_from"] == "process start" and not startup["placeholder"]
+    assert startup["origin"] == startup["process_started"]
 
 
 @pytest.mark.parametrize("mode", MODES)

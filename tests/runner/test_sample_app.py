@@ -21,7 +21,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.support.servers import ROOT, ServerProcess, container_env, free_port
+from tests.support.servers import ROOT, container_process
 
 SAMPLE_APP = Path(__file__).resolve().parents[1] / "support" / "sample_app"
 HOOKS_RUN_HERE = sys.version_info < (3, 13)
@@ -75,9 +75,7 @@ TRAFFIC = [("/greet/ada", 3), ("/square/7", 2), ("/fail", 2), ("/orders/42", 1)]
 @pytest.fixture(scope="module", params=FLAGS, ids=flag_id)
 def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """The sample app on our server, after TRAFFIC: its answers, statistics and Prometheus text."""
-    port = free_port()
-    env = container_env(SERVER_PORT=str(port), PYTHONPATH=str(ROOT), PYTHON_ENABLE_WORKER_EXTENSIONS=request.param)
-    server = ServerProcess([sys.executable, "-m", "container"], env, port, cwd=SAMPLE_APP)
+    server = container_process(cwd=SAMPLE_APP, PYTHONPATH=str(ROOT), PYTHON_ENABLE_WORKER_EXTENSIONS=request.param)
     server.start(tmp_path_factory.mktemp("sample") / "server.log")
     try:
         with httpx.Client(base_url=server.base_url, timeout=30) as client:

@@ -111,11 +111,26 @@ def container_env(**overrides: str) -> dict[str, str]:
     return env
 
 
-def container_process(command: Sequence[str] | None = None, **env: str) -> ServerProcess:
-    """A server process (``python -m container`` by default) on a free port, not started yet."""
+def container_process(
+    command: Sequence[str] | None = None,
+    *,
+    cwd: Path = ROOT,
+    ready_path: str = "/healthcheck",
+    python: str | Path = sys.executable,
+    **env: str,
+) -> ServerProcess:
+    """A server process on a free port, not started yet: `command`, or ``python -m container`` run by `python`.
+
+    It runs in `cwd` (an app's folder, where the server looks for ``function_app.py``) and is
+    ready when `ready_path` answers 200; `env` is set over :func:`container_env`.
+    """
     port = free_port()
     return ServerProcess(
-        command or [sys.executable, "-m", "container"], container_env(SERVER_PORT=str(port), **env), port
+        command or [str(python), "-m", "container"],
+        container_env(SERVER_PORT=str(port), **env),
+        port,
+        cwd=cwd,
+        ready_path=ready_path,
     )
 
 

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
+from ..histogram import RATIO
 from .scales import axis_range, format_count, format_ms, format_tick, log_ticks, nice_ceil
 
 # The chart's frame in SVG units: a gutter for the count axis on the left, room for the
@@ -18,9 +19,8 @@ from .scales import axis_range, format_count, format_ms, format_tick, log_ticks,
 CHART_WIDTH, CHART_HEIGHT = 600, 196
 PLOT_LEFT, PLOT_TOP, PLOT_WIDTH, PLOT_HEIGHT = 44, 26, 548, 122
 DISPLAY_BINS = 24
-# The extension's buckets grow by 2 % (python_worker_extension_timer.histogram.RATIO): a bucket
-# reported by its upper bound b holds durations from b / 1.02 to b.
-_HALF_BUCKET = math.sqrt(1.02)
+# A bucket reported by its upper bound b holds durations from b / RATIO to b.
+_HALF_BUCKET = math.sqrt(RATIO)
 
 
 def rebin(

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
-from .scales import axis_range, format_count, format_ms, format_tick, log_ticks, nice_ceil
+from .scales import axis_range, format_count, format_tick, log_ticks, ms_or_dash, nice_ceil
 
 WIDTH, HEIGHT = 600, 254
 LEFT, RIGHT = 48, 8
@@ -175,7 +175,8 @@ def _describe(minute: Mapping[str, Any], at: str) -> str:
     calls, errors = int(minute.get("calls") or 0), int(minute.get("errors") or 0)
     text = f"{at} UTC: {calls:,} call{'' if calls == 1 else 's'}, {errors:,} error{'' if errors == 1 else 's'}"
     if minute.get("p50_ms") is not None:
-        text += f"; p50 {_ms(minute.get('p50_ms'))}, p99 {_ms(minute.get('p99_ms'))}, max {_ms(minute.get('max_ms'))}"
+        p50, p99, slowest = (ms_or_dash(minute.get(key)) for key in ("p50_ms", "p99_ms", "max_ms"))
+        text += f"; p50 {p50}, p99 {p99}, max {slowest}"
     return text
 
 
@@ -190,7 +191,7 @@ def _summary(minutes: Sequence[Mapping[str, Any]]) -> str:
     )
     if busy:
         slowest = max(busy, key=lambda m: float(m.get("p99_ms") or 0))
-        text += f" Highest p99 {_ms(slowest.get('p99_ms'))} at {_hhmm(slowest)}."
+        text += f" Highest p99 {ms_or_dash(slowest.get('p99_ms'))} at {_hhmm(slowest)}."
     return text
 
 
@@ -198,7 +199,8 @@ def _table(function: str, minutes: Sequence[Mapping[str, Any]]) -> str:
     """The minutes with calls or errors as a table, folded away under the chart."""
     rows = "".join(
         f'<tr data-minute="{at}"><td>{at}</td><td>{int(m.get("calls") or 0):,}</td>'
-        f"<td>{int(m.get('errors') or 0):,}</td><td>{_ms(m.get('p50_ms'))}</td><td>{_ms(m.get('p99_ms'))}</td></tr>"
+        f"<td>{int(m.get('errors') or 0):,}</td>"
+        f"<td>{ms_or_dash(m.get('p50_ms'))}</td><td>{ms_or_dash(m.get('p99_ms'))}</td></tr>"
         for m in minutes
         if m.get("calls") or m.get("errors")
         for at in (escape(_hhmm(m)),)
@@ -209,7 +211,3 @@ def _table(function: str, minutes: Sequence[Mapping[str, Any]]) -> str:
         '<th scope="col">Errors</th><th scope="col">p50</th><th scope="col">p99</th></tr></thead>'
         f"<tbody>{rows}</tbody></table></details>"
     )
-
-
-def _ms(value: Any) -> str:
-    return "–" if value is None else f"{format_ms(float(value))} ms"

@@ -14,7 +14,7 @@ from typing import Any
 from .histogram_chart import histogram_svg
 from .history_chart import history_svg
 from .overview import anchor, ordered, overview_section
-from .scales import format_ms
+from .scales import ms_or_dash
 from .startup_view import startup_section, summary_line
 
 MARKERS = ("p50", "p99")
@@ -26,10 +26,10 @@ def figures_table(period: str, caption: str, stats: Mapping[str, Any]) -> str:
     cells = [
         ("Count", f"{stats.get('count', 0):,}"),
         ("Errors", f"{stats.get('errors', 0):,}"),
-        ("p50", _ms_or_dash(stats.get("p50_ms"))),
-        ("p90", _ms_or_dash(stats.get("p90_ms"))),
-        ("p99", _ms_or_dash(stats.get("p99_ms"))),
-        ("Max", _ms_or_dash(stats.get("max_ms"))),
+        ("p50", ms_or_dash(stats.get("p50_ms"))),
+        ("p90", ms_or_dash(stats.get("p90_ms"))),
+        ("p99", ms_or_dash(stats.get("p99_ms"))),
+        ("Max", ms_or_dash(stats.get("max_ms"))),
     ]
     head = "".join(f'<th scope="col">{label}</th>' for label, _ in cells)
     row = "".join(f'<td data-stat="{label.lower()}">{value}</td>' for label, value in cells)
@@ -103,7 +103,7 @@ def sections(snapshot: Mapping[str, Any], own: Collection[str] = (), *, note: st
     app, endpoints = ordered(functions, window, own)
     details = "".join(function_section(name, functions[name], window.get(name)) for name in [*app, *endpoints])
     return (
-        overview_section(snapshot, own)
+        overview_section(functions, window, app, endpoints)
         + summary_line(snapshot)
         + note
         + '<section class="details" aria-labelledby="details"><h2 id="details">Each function</h2>'
@@ -116,7 +116,3 @@ def sections(snapshot: Mapping[str, Any], own: Collection[str] = (), *, note: st
 def _clock_time(iso: str) -> str:
     """`2026-12-01T03:14:51Z` as `03:14:51`: the day is the same for every process of a server, mostly."""
     return iso[11:19] if len(iso) >= 19 and iso[10] == "T" else iso
-
-
-def _ms_or_dash(value: float | None) -> str:
-    return "–" if value is None else f"{format_ms(value)} ms"

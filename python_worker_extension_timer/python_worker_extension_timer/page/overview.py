@@ -10,11 +10,11 @@ function's details further down.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from html import escape
 from typing import Any
 
-from .scales import format_ms
+from .scales import ms_or_dash
 from .sparkline import sparkline_svg
 
 
@@ -55,11 +55,17 @@ def rate(errors: int, calls: int) -> str:
     )
 
 
-def overview_section(snapshot: Mapping[str, Any], own: Collection[str] = ()) -> str:
-    """The overview table of every function (see the module's docstring)."""
-    functions: Mapping[str, Mapping[str, Any]] = snapshot.get("functions") or {}
-    window: Mapping[str, Mapping[str, Any]] = (snapshot.get("window") or {}).get("functions") or {}
-    app, endpoints = ordered(functions, window, own)
+def overview_section(
+    functions: Mapping[str, Mapping[str, Any]],
+    window: Mapping[str, Mapping[str, Any]],
+    app: Sequence[str],
+    endpoints: Sequence[str],
+) -> str:
+    """The overview table of every function (see the module's docstring).
+
+    `functions` and `window` are the statistics since start and of the last 5 minutes by name;
+    `app` and `endpoints` the names in the order :func:`ordered` gives, which the page's details follow too.
+    """
     triggers = any(functions[name].get("trigger") for name in functions)
     columns = 8 + triggers
     head = (
@@ -97,14 +103,10 @@ def _row(name: str, total: Mapping[str, Any], window: Mapping[str, Any], trigger
     cells += [
         f'<td data-stat="calls-window" data-label="Calls, 5 min">{calls_now:,}</td>',
         f'<td data-stat="errors-window" data-label="Errors, 5 min">{errors_now:,}{rate(errors_now, calls_now)}</td>',
-        f'<td data-stat="p50-window" data-label="p50, 5 min">{_ms(window.get("p50_ms"))}</td>',
-        f'<td data-stat="p99-window" data-label="p99, 5 min">{_ms(window.get("p99_ms"))}</td>',
+        f'<td data-stat="p50-window" data-label="p50, 5 min">{ms_or_dash(window.get("p50_ms"))}</td>',
+        f'<td data-stat="p99-window" data-label="p99, 5 min">{ms_or_dash(window.get("p99_ms"))}</td>',
         f'<td data-stat="calls-total" data-label="Calls since start">{calls:,}</td>',
         f'<td data-stat="errors-total" data-label="Errors since start">{errors:,}{rate(errors, calls)}</td>',
         f'<td class="spark-cell" data-label="Last hour">{sparkline_svg(name, total.get("history") or [])}</td>',
     ]
     return f'<tr class="function-row{flagged}" data-function="{slug}">{"".join(cells)}</tr>'
-
-
-def _ms(value: Any) -> str:
-    return "–" if value is None else f"{format_ms(float(value))} ms"

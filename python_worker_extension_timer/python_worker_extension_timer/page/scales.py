@@ -62,6 +62,11 @@ def format_ms(value: float) -> str:
     return f"{value:.3g}"
 
 
+def ms_or_dash(value: float | None) -> str:
+    """A duration from the statistics for a cell or a label: "12.3 ms", or "–" when there is none."""
+    return "–" if value is None else f"{format_ms(float(value))} ms"
+
+
 def format_count(value: float) -> str:
     """A count axis label of at most four characters: 500, 1k, 20k, 1M."""
     for divisor, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):

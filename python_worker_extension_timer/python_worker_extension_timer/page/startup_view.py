@@ -40,13 +40,6 @@ def _ms(value: object) -> str:
     return f"{float(value):,.1f} ms"  # type: ignore[arg-type]
 
 
-def origin_of(record: Mapping[str, Any]) -> float | None:
-    """Where the record's start-up is measured from (as the timer's StartupRecord.origin)."""
-    if record.get("placeholder") or record.get("process_started") is None:
-        return record.get("timer_imported")
-    return record.get("process_started")
-
-
 def packages_between(record: Mapping[str, Any], start: float, end: float) -> list[tuple[Mapping[str, Any], list[Any]]]:
     """The outermost package imports whose middle lies between two moments, longest first, each with the
     package imports inside it (longest first).
@@ -72,7 +65,7 @@ def packages_between(record: Mapping[str, Any], start: float, end: float) -> lis
 
 def phases(record: Mapping[str, Any]) -> list[tuple[str, str, float, float]]:
     """The segments of one start-up: (CSS class, what it was, start, end), in order, from its origin to ready."""
-    origin = origin_of(record)
+    origin = record.get("origin")
     timer, app_start = record.get("timer_imported"), record.get("app_import_started")
     app_loaded, ready = record.get("app_loaded"), record.get("ready")
     if origin is None:
@@ -131,12 +124,9 @@ def _call_after(record: Mapping[str, Any]) -> str:
 def timeline_svg(processes: Sequence[Mapping[str, Any]]) -> str:
     """One bar per process, from its start to ready, on a shared scale; the first call written after it."""
     rows = [(p, p["startup"]) for p in processes if p.get("startup")]
-    spans = [
-        record["ready"] - origin
-        for _, record in rows
-        if (origin := origin_of(record)) is not None and record.get("ready") is not None
-    ]
-    longest = max(spans, default=0.0) or 1.0
+    # Every bar starts at its origin: the longest is the slowest time to ready (init_ms).
+    ready_after = [float(record["init_ms"]) / 1000 for _, record in rows if record.get("init_ms") is not None]
+    longest = max(ready_after, default=0.0) or 1.0
     height = ROW_HEIGHT * len(rows) + 30
     label = "Cold start of each worker process, from its start to ready (the table below gives the figures)"
     parts = [
@@ -146,7 +136,7 @@ def timeline_svg(processes: Sequence[Mapping[str, Any]]) -> str:
     drawn: set[str] = set()
     for index, (process, record) in enumerate(rows):
         y = index * ROW_HEIGHT + 4
-        origin = origin_of(record)
+        origin = record.get("origin")
         pid = escape(str(process.get("pid", "")))
         parts.append(f'<text class="row-label" x="0" y="{y + 12}">pid {pid}</text>')
         if origin is None:

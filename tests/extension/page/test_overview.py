@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 
@@ -47,12 +48,18 @@ def test_functions_are_ordered_by_what_needs_attention(functions, window, own, a
     assert ordered(functions, window, own) == (app_order, endpoints)
 
 
+def overview_of(stats: dict[str, Any]) -> str:
+    """The overview table of a statistics dict, its functions in the page's order."""
+    functions, window = stats["functions"], stats.get("window", {}).get("functions", {})
+    return overview_section(functions, window, *ordered(functions, window))
+
+
 def test_each_row_links_to_the_functions_details_and_gives_its_figures() -> None:
     stats = {
         "functions": {"echo": function(40, 2, 3.5), "<b>x</b>": function(0)},
         "window": {"functions": {"echo": function(10, 1, 3.5)}},
     }
-    html = overview_section(stats)
+    html = overview_of(stats)
     row = re.search(r'<tr class="function-row attention" data-function="echo">.*?</tr>', html).group(0)
     assert '<a href="#fn-echo">echo</a>' in row
     assert '<td data-stat="calls-window" data-label="Calls, 5 min">10</td>' in row
@@ -63,8 +70,8 @@ def test_each_row_links_to_the_functions_details_and_gives_its_figures() -> None
 
 
 def test_the_trigger_column_shows_only_when_the_statistics_give_triggers() -> None:
-    without = overview_section({"functions": {"echo": function(1, p99=1.0)}})
-    with_trigger = overview_section({"functions": {"echo": function(1, p99=1.0, trigger="http")}})
+    without = overview_of({"functions": {"echo": function(1, p99=1.0)}})
+    with_trigger = overview_of({"functions": {"echo": function(1, p99=1.0, trigger="http")}})
     assert "Trigger" not in without
     assert '<td data-label="Trigger">http</td>' in with_trigger
 
@@ -112,6 +119,7 @@ def test_the_cold_starts_line_gives_the_starts_the_time_to_ready_and_the_slowest
 def test_our_servers_start_up_reads_interpreter_server_imports_app_import_until_ready() -> None:
     record = {
         "process_started": 100.0,
+        "origin": 100.0,
         "timer_imported": 100.05,
         "app_import_started": 100.30,
         "app_loaded": 100.40,
