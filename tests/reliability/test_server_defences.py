@@ -28,6 +28,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from container.port_guard import PortInUse, claim_port
+from tests.support.fresh_python import run_python
 from tests.support.polling import eventually
 from tests.support.raw_http import open_connection, read_response, request_bytes
 from tests.support.servers import ServerProcess, container_env, free_port, start_container
@@ -337,6 +338,30 @@ def test_a_port_another_program_listens_on_even_with_so_reuseport_is_refused_too
         )
     assert second.returncode == 1
     assert f"error: 127.0.0.1:{port} is already in use" in second.stderr
+
+
+#: `python -m container` whose listening sockets cannot bind although its claim on the port held (a program
+#: took the port in between).
+TAKEN_AFTER_THE_CLAIM = """
+import sys
+import container.server, container.supervisor
+from container.port_guard import PortInUse
+
+def taken(host, port, backlog, reuse_port):
+    raise PortInUse(f"cannot listen on {host}:{port}: taken after the claim")
+
+container.server.listening_socket = container.supervisor.listening_socket = taken
+sys.exit(container.server.main())
+"""
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_port_taken_after_the_claim_exits_1_saying_so(workers: str) -> None:
+    port = free_port()
+    done = run_python(TAKEN_AFTER_THE_CLAIM, env=container_env(SERVER_PORT=str(port), WEB_CONCURRENCY=workers))
+    assert done.returncode == 1, done.stderr
+    assert f"error: cannot listen on 127.0.0.1:{port}: taken after the claim" in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
 
 
 def test_the_claim_on_a_port_ends_with_its_holder_and_the_port_can_be_claimed_again() -> None:
