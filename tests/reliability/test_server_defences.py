@@ -173,6 +173,36 @@ def test_many_slow_connections_against_a_low_ulimit_keep_the_limit_and_the_serve
     assert "Too many open files" not in log
 
 
+def test_a_connection_over_the_limit_while_every_other_is_busy_gets_503_with_retry_after_and_is_closed(
+    tmp_path: Path,
+) -> None:
+    server = start_container(
+        tmp_path,
+        SERVER_MAX_CONNECTIONS="2",
+        SERVER_ACCESS_LOG="0",
+        FUNCTION_APP="held_app:app",
+        PYTHONPATH=str(HELD_APP),
+    )
+    busy = [open_connection(server.port) for _ in range(2)]
+    try:
+        for sock in busy:  # in progress, so none can make room
+            sock.sendall(request_bytes("GET", "/hold?seconds=3"))
+        time.sleep(0.5)
+        with open_connection(server.port, timeout=10) as over:
+            over.sendall(request_bytes("GET", "/healthcheck"))
+            status, headers, body = read_response(over, "GET")
+            select.select([over], [], [], 2)  # until the close arrives
+            closed = closed_by_peer(over)
+    finally:
+        for sock in busy:
+            sock.close()
+        server.stop()
+    assert (status, headers["retry-after"], headers["connection"]) == (503, "1", "close")
+    assert (headers["content-type"], int(headers["content-length"])) == ("application/json", len(body))
+    assert json.loads(body) == {"error": "the server holds all the connections it may; retry shortly"}
+    assert closed
+
+
 def closed_by_peer(sock: socket.socket) -> bool:
     """Whether the server closed `sock` (what it wrote before, a 408 say, is read and dropped)."""
     sock.setblocking(False)
