@@ -78,7 +78,7 @@ class EchoServerApp:
         if self.in_flight >= self.max_in_flight and scope["path"].lower() != self.probe_path:
             busy = TooManyRequests("the server is busy; retry shortly", {"Retry-After": "1"})
             reply = self.gateway.reject(await self._linger(scope, receive, busy, 0))
-            await _write(send, reply)
+            await write_reply(send, reply)
             self._log(scope, reply, started)
             return
         self.in_flight += 1
@@ -87,7 +87,7 @@ class EchoServerApp:
             if body is None:  # the client went away mid-body: nothing to answer
                 return
             reply = self.gateway.reject(body) if isinstance(body, HttpError) else await self.gateway.handle(scope, body)
-            await _write(send, reply)
+            await write_reply(send, reply)
         finally:
             self.in_flight -= 1
         self._log(scope, reply, started)
@@ -257,7 +257,8 @@ def _has_body(scope: dict[str, Any]) -> bool:
     return False
 
 
-async def _write(send: Send, reply: Reply) -> None:
+async def write_reply(send: Send, reply: Reply) -> None:
+    """The reply as ASGI messages, with its Content-Length."""
     headers = reply.headers + [(b"content-length", str(len(reply.body)).encode())]
     await send({"type": "http.response.start", "status": reply.status, "headers": headers})
     await send({"type": "http.response.body", "body": reply.body})

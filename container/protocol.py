@@ -19,13 +19,19 @@ from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 from uvicorn.server import ServerState
 
 from .access_log import AccessLog
+from .asgi import write_reply
 from .connections import GuardedServerState
+from .responses import ResponseWriter
 from .status_counts import status_counts
 
 #: How long a closing connection reads and discards what the client still sends.
 LINGER_SECONDS = 2.0
 #: The access line of an answer written before a request's method and path were known.
 _NO_REQUEST: dict[str, Any] = {"method": "-", "path": "-", "headers": ()}
+#: The answer on a connection over the limit, once its request's headers are in.
+_REFUSED = ResponseWriter().error(
+    503, "the server holds all the connections it may; retry shortly", {"Retry-After": "1", "Connection": "close"}
+)
 
 
 class LingeringTransport:
@@ -187,12 +193,8 @@ class GuardedProtocol(HttpToolsProtocol):
             self.cycle.keep_alive = False
 
     async def _refuse(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        body = orjson.dumps({"error": "the server holds all the connections it may; retry shortly"})
-        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-        headers += [(b"retry-after", b"1"), (b"connection", b"close")]
-        await send({"type": "http.response.start", "status": 503, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
-        self._record(503, len(body), scope)
+        await write_reply(send, _REFUSED)
+        self._record(503, len(_REFUSED.body), scope)
 
     def _write_error(self, status: int, message: str) -> None:
         body = orjson.dumps({"error": message})

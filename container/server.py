@@ -19,7 +19,7 @@ import os
 import signal
 import socket
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from types import FrameType
 
 import uvicorn
@@ -28,7 +28,7 @@ from .connections import ConnectionGuard, GuardedServerState
 from .listening import announce_listening
 from .logs import log_config
 from .port_guard import PortInUse, claim_port, listening_socket
-from .settings import RUN_VARIABLE, STATISTICS_DIR_VARIABLE, ServerSettings, SettingsError, new_run_value
+from .settings import ServerSettings, SettingsError
 from .status_counts import STATUS_COUNTS_DIR_VARIABLE
 
 logger = logging.getLogger("container.server")
@@ -57,6 +57,15 @@ class DrainingServer(uvicorn.Server):
         super().__init__(config)
         self.server_state = GuardedServerState(ConnectionGuard(connection_limit, header_timeout))
 
+    def run(self, sockets: list[socket.socket] | None = None) -> None:
+        """Serve, starting without the garbage collector (`startup` turns it on again once this listens).
+
+        A worker process of the supervisor is a fresh interpreter that never ran `python -m container`, which
+        turns it off for the server of one process: here it is off while each process loads the app.
+        """
+        gc.disable()
+        super().run(sockets)
+
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
         if self.started:
@@ -72,8 +81,9 @@ class DrainingServer(uvicorn.Server):
 
 
 def collect_from_now_on() -> None:
-    """Start-up is over (`python -m container` turned the garbage collector off for it): what it made lives as
-    long as the process, so it is frozen, never scanned again, and the collector runs from now on."""
+    """Start-up is over (`python -m container`, or `DrainingServer.run` in a worker process, turned the garbage
+    collector off for it): what it made lives as long as the process, so it is frozen, never scanned again, and the
+    collector runs from now on."""
     gc.freeze()
     gc.enable()
 
@@ -101,26 +111,19 @@ def uvicorn_config(settings: ServerSettings) -> uvicorn.Config:
 
 
 @contextlib.contextmanager
-def shared_statistics_directory(enabled: bool) -> Iterator[str | None]:
-    """An empty directory the worker processes share their timer statistics through, removed at exit.
+def shared_directory(prefix: str, variable: str, also: Mapping[str, str] | None = None) -> Iterator[str]:
+    """An empty directory for the worker processes, named to them in `variable` (with `also` set too).
 
-    The timer extension finds it in `TIMER_MULTIPROCESS_DIR` (inherited by
-    every worker process, a restarted one included) and writes a file per
-    process there, so `/latency` and `/metrics` add up every process's
-    invocations, those of a worker that died included. The run's identity and
-    clock (`TIMER_RUN`, set here once) tell the processes of this run from any
-    other and give them one wall-clock minute.
+    The worker processes inherit the environment, a restarted one included. At exit the directory is removed
+    and each variable has its previous value again.
     """
-    if not enabled:
-        yield None
-        return
     import shutil  # here: a server of one worker process never needs them
     import tempfile
 
-    directory = tempfile.mkdtemp(prefix="timer-statistics-")
-    previous = {name: os.environ.get(name) for name in (STATISTICS_DIR_VARIABLE, RUN_VARIABLE)}
-    os.environ[STATISTICS_DIR_VARIABLE] = directory
-    os.environ[RUN_VARIABLE] = new_run_value()
+    directory = tempfile.mkdtemp(prefix=prefix)
+    values = {variable: directory, **(also or {})}
+    previous = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
     try:
         yield directory
     finally:
@@ -132,22 +135,18 @@ def shared_statistics_directory(enabled: bool) -> Iterator[str | None]:
         shutil.rmtree(directory, ignore_errors=True)
 
 
-@contextlib.contextmanager
-def shared_status_counts_directory(enabled: bool) -> Iterator[str | None]:
-    """An empty directory for the workers' counts of the server's own answers (`container.status_counts`)."""
-    if not enabled:
-        yield None
-        return
-    import shutil  # here: a server of one worker process never needs them
-    import tempfile
+def shared_statistics_directory() -> contextlib.AbstractContextManager[str]:
+    """The directory the worker processes share their timer statistics through.
 
-    directory = tempfile.mkdtemp(prefix="server-status-counts-")
-    os.environ[STATUS_COUNTS_DIR_VARIABLE] = directory
-    try:
-        yield directory
-    finally:
-        os.environ.pop(STATUS_COUNTS_DIR_VARIABLE, None)
-        shutil.rmtree(directory, ignore_errors=True)
+    The timer extension finds it in `TIMER_MULTIPROCESS_DIR` and writes a file
+    per process there, so `/latency` and `/metrics` add up every process's
+    invocations, those of a worker that died included. The run's identity and
+    clock (`TIMER_RUN`, set here once) tell the processes of this run from any
+    other and give them one wall-clock minute.
+    """
+    from python_worker_extension_timer.run import RUN_ENV_VAR, SHARED_DIR_ENV_VAR, new_run_value
+
+    return shared_directory("timer-statistics-", SHARED_DIR_ENV_VAR, {RUN_ENV_VAR: new_run_value()})
 
 
 def run(settings: ServerSettings) -> int:
@@ -162,11 +161,7 @@ def run(settings: ServerSettings) -> int:
     )
     try:
         if settings.workers == 1:
-            try:
-                sock = listening_socket(settings.host, settings.port, config.backlog, reuse_port=False)
-            except PortInUse as error:
-                print(f"error: {error}", file=sys.stderr)
-                return 1
+            sock = listening_socket(settings.host, settings.port, config.backlog, reuse_port=False)
             server = server_class(config)
             logger.info("serving on http://%s:%d with one worker process", settings.host, settings.port)
             with sock:
@@ -178,8 +173,14 @@ def run(settings: ServerSettings) -> int:
         stop_timeout = min(
             DrainingServer.drain_seconds + settings.graceful_timeout_seconds + STOP_MARGIN_SECONDS, STOP_AT_MOST_SECONDS
         )
-        with shared_statistics_directory(settings.merge_latency), shared_status_counts_directory(True):
+        # The timer's statistics only where the timer is installed (`container` imports it first when it is).
+        merge = settings.merge_latency and "python_worker_extension_timer" in sys.modules
+        statistics = shared_statistics_directory() if merge else contextlib.nullcontext()
+        with statistics, shared_directory("server-status-counts-", STATUS_COUNTS_DIR_VARIABLE):
             return Supervisor(config, server_class, settings.workers, stop_timeout).run()
+    except PortInUse as error:  # the claim held, yet a listening socket could not bind
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     finally:
         if claim is not None:
             claim.close()

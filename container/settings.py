@@ -8,24 +8,8 @@ fields costs about a millisecond, ten times the named tuple).
 import math
 import os
 import resource
-import time
-import uuid
 from collections.abc import Mapping
 from typing import NamedTuple
-
-#: Where the timer extension (python_worker_extension_timer.multiprocess.ENV_VAR) looks for the
-#: directory the worker processes share their statistics through.
-STATISTICS_DIR_VARIABLE = "TIMER_MULTIPROCESS_DIR"
-#: The server run's identity and clock for the timer extension (python_worker_extension_timer.run.RUN_ENV_VAR),
-#: in its form `<32 hex digits>:<wall clock minus CLOCK_MONOTONIC, ns>:<CLOCK_MONOTONIC at the start, ns>`.
-#: Written here rather than imported: the supervisor does not load the extension (nor azure.functions).
-RUN_VARIABLE = "TIMER_RUN"
-
-
-def new_run_value() -> str:
-    """A new run's `RUN_VARIABLE` value, set once before the worker processes start."""
-    start = time.perf_counter_ns()  # the extension's default clock: CLOCK_MONOTONIC on Linux
-    return f"{uuid.uuid4().hex}:{time.time_ns() - start}:{start}"
 
 
 class SettingsError(ValueError):

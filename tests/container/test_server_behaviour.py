@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from container.server import shared_directory
 from container.settings import ServerSettings, default_workers, fd_bound
 from tests.support.asgi import http_scope
 from tests.support.raw_http import open_connection, read_response, request_bytes
@@ -230,3 +231,19 @@ def test_headers_over_the_limit_are_431(tmp_path: Path) -> None:
         server.stop()
     assert small.status_code == 200
     assert large.status_code == 431 and "4,096 bytes" in large.json()["error"]
+
+
+@pytest.mark.parametrize("previous", [None, "a value from before"])
+def test_a_shared_directory_lives_while_the_workers_run_then_the_variables_have_their_previous_values(
+    monkeypatch: pytest.MonkeyPatch, previous: str | None
+) -> None:
+    for name in ("SHARED_TEST_DIR", "SHARED_TEST_ALSO"):
+        if previous is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, previous)
+    with shared_directory("test-shared-", "SHARED_TEST_DIR", {"SHARED_TEST_ALSO": "also"}) as directory:
+        assert (os.environ["SHARED_TEST_DIR"], os.environ["SHARED_TEST_ALSO"]) == (directory, "also")
+        assert Path(directory).is_dir()
+    after = (os.environ.get("SHARED_TEST_DIR"), os.environ.get("SHARED_TEST_ALSO"), Path(directory).exists())
+    assert after == (previous, previous, False)

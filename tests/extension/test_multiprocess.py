@@ -12,13 +12,12 @@ from pathlib import Path
 import pytest
 
 from container.server import shared_statistics_directory
-from container.settings import RUN_VARIABLE, STATISTICS_DIR_VARIABLE, new_run_value
 from python_worker_extension_timer import TimerExtension
 from python_worker_extension_timer.checks import BadRecord, check_record
 from python_worker_extension_timer.dead import RECENT, DeadRecord
 from python_worker_extension_timer.function_stats import ENTRY_ABANDONED, ENTRY_ERROR
 from python_worker_extension_timer.multiprocess import ENV_VAR, Storage
-from python_worker_extension_timer.run import RUN_ENV_VAR, Run, current_run
+from python_worker_extension_timer.run import RUN_ENV_VAR, Run, current_run, new_run_value
 from python_worker_extension_timer.snapshot import MergedView
 from tests.support.statistics_files import PREFIX, process_record, write_process_file
 
@@ -43,10 +42,6 @@ def echo(stats) -> dict:
     return stats["functions"]["echo"]
 
 
-def test_the_server_and_the_extension_name_the_same_variables():
-    assert (STATISTICS_DIR_VARIABLE, RUN_VARIABLE) == (ENV_VAR, RUN_ENV_VAR)
-
-
 def test_the_extension_reads_the_run_the_server_writes():
     value = new_run_value()
     run = Run.parse(value)
@@ -57,7 +52,7 @@ def test_the_extension_reads_the_run_the_server_writes():
 def test_the_server_gives_its_workers_a_directory_and_one_run_and_restores_the_environment(monkeypatch):
     monkeypatch.delenv(ENV_VAR, raising=False)
     monkeypatch.delenv(RUN_ENV_VAR, raising=False)
-    with shared_statistics_directory(True) as directory:
+    with shared_statistics_directory() as directory:
         assert os.environ[ENV_VAR] == directory and Path(directory).is_dir()
         assert Run.parse(os.environ[RUN_ENV_VAR]) is not None
     assert (ENV_VAR in os.environ, RUN_ENV_VAR in os.environ, Path(directory).exists()) == (False, False, False)

@@ -27,7 +27,9 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from container.asgi import UPLOAD_SHARE
 from container.port_guard import PortInUse, claim_port
+from tests.support.fresh_python import run_python
 from tests.support.polling import eventually
 from tests.support.raw_http import open_connection, read_response, request_bytes
 from tests.support.servers import ServerProcess, container_env, free_port, start_container
@@ -171,6 +173,36 @@ def test_many_slow_connections_against_a_low_ulimit_keep_the_limit_and_the_serve
     assert "Too many open files" not in log
 
 
+def test_a_connection_over_the_limit_while_every_other_is_busy_gets_503_with_retry_after_and_is_closed(
+    tmp_path: Path,
+) -> None:
+    server = start_container(
+        tmp_path,
+        SERVER_MAX_CONNECTIONS="2",
+        SERVER_ACCESS_LOG="0",
+        FUNCTION_APP="held_app:app",
+        PYTHONPATH=str(HELD_APP),
+    )
+    busy = [open_connection(server.port) for _ in range(2)]
+    try:
+        for sock in busy:  # in progress, so none can make room
+            sock.sendall(request_bytes("GET", "/hold?seconds=3"))
+        time.sleep(0.5)
+        with open_connection(server.port, timeout=10) as over:
+            over.sendall(request_bytes("GET", "/healthcheck"))
+            status, headers, body = read_response(over, "GET")
+            select.select([over], [], [], 2)  # until the close arrives
+            closed = closed_by_peer(over)
+    finally:
+        for sock in busy:
+            sock.close()
+        server.stop()
+    assert (status, headers["retry-after"], headers["connection"]) == (503, "1", "close")
+    assert (headers["content-type"], int(headers["content-length"])) == ("application/json", len(body))
+    assert json.loads(body) == {"error": "the server holds all the connections it may; retry shortly"}
+    assert closed
+
+
 def closed_by_peer(sock: socket.socket) -> bool:
     """Whether the server closed `sock` (what it wrote before, a 408 say, is read and dropped)."""
     sock.setblocking(False)
@@ -188,17 +220,18 @@ def closed_by_peer(sock: socket.socket) -> bool:
 
 STALLED = sized(fast=300, full=600)
 STALLED_UPLOAD = b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 10000000\r\n\r\n"
+#: Slots per process, well below STALLED over two processes: without the upload share the stalled uploads would
+#: take them all.
+STALLED_MAX_IN_FLIGHT = 64
 
 
 def test_stalled_uploads_take_at_most_half_the_in_flight_slots(tmp_path: Path) -> None:
-    server = two_workers(tmp_path, SERVER_ACCESS_LOG="0")
+    server = two_workers(tmp_path, SERVER_ACCESS_LOG="0", SERVER_MAX_IN_FLIGHT=str(STALLED_MAX_IN_FLIGHT))
     stalled = []
     try:
         for _ in range(STALLED):  # 10 MB announced, nothing sent
             sock = open_connection(server.port, timeout=20)
-            sock.sendall(
-                b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 10000000\r\n\r\n"
-            )
+            sock.sendall(STALLED_UPLOAD)
             stalled.append(sock)
         time.sleep(0.5)
         with ThreadPoolExecutor(8) as pool:
@@ -216,7 +249,8 @@ def test_stalled_uploads_take_at_most_half_the_in_flight_slots(tmp_path: Path) -
             sock.close()
         server.stop()
     assert statuses == [200] * 100
-    assert evicted >= STALLED - 256  # 2 processes x 128 uploads (half of SERVER_MAX_IN_FLIGHT's 256) at most
+    held_at_most = 2 * int(STALLED_MAX_IN_FLIGHT * UPLOAD_SHARE)  # 2 processes x half their slots
+    assert evicted >= STALLED - held_at_most
 
 
 # --- counted in /metrics and in the access log ----------------------------------------------------------------
@@ -337,6 +371,30 @@ def test_a_port_another_program_listens_on_even_with_so_reuseport_is_refused_too
         )
     assert second.returncode == 1
     assert f"error: 127.0.0.1:{port} is already in use" in second.stderr
+
+
+#: `python -m container` whose listening sockets cannot bind although its claim on the port held (a program
+#: took the port in between).
+TAKEN_AFTER_THE_CLAIM = """
+import sys
+import container.server, container.supervisor
+from container.port_guard import PortInUse
+
+def taken(host, port, backlog, reuse_port):
+    raise PortInUse(f"cannot listen on {host}:{port}: taken after the claim")
+
+container.server.listening_socket = container.supervisor.listening_socket = taken
+sys.exit(container.server.main())
+"""
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_port_taken_after_the_claim_exits_1_saying_so(workers: str) -> None:
+    port = free_port()
+    done = run_python(TAKEN_AFTER_THE_CLAIM, env=container_env(SERVER_PORT=str(port), WEB_CONCURRENCY=workers))
+    assert done.returncode == 1, done.stderr
+    assert f"error: cannot listen on 127.0.0.1:{port}: taken after the claim" in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
 
 
 def test_the_claim_on_a_port_ends_with_its_holder_and_the_port_can_be_claimed_again() -> None:
